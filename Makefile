@@ -1,0 +1,54 @@
+# xConnector: `make run` starts the embedded demo, `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+BIND ?= 127.0.0.1:8000
+
+.PHONY: install run test lint format check lock vendor clean
+
+install: $(STAMP)
+
+# Re-install only when the pinned dependencies change: a second `make run` is quick.
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@touch $@
+
+run: install
+	@$(BIN)/python manage.py migrate --noinput -v 0
+	@$(BIN)/python manage.py seed_demo
+	@echo ""
+	@echo "  xConnector is starting at http://$(BIND)/  (Ctrl-C stops web, worker and beat)"
+	@echo ""
+	@XCONNECTOR_BIND=$(BIND) exec $(BIN)/honcho -f Procfile start
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check: install
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# Re-pin every dependency from pyproject.toml into requirements.lock.
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet --disable-pip-version-check '.[dev]'
+	.venv-lock/bin/pip freeze --exclude-editable | grep -v '^xconnector' > requirements.lock
+	rm -rf .venv-lock build *.egg-info
+
+# Re-fetch the front-end assets from the npm registry into static/vendor/.
+vendor:
+	$(PYTHON) scripts/vendor_assets.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Talking to the outside world: one package per system, no flow logic."""

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class ConnectorsConfig(AppConfig):
+    """Connector contract, registry, connections and the system emulators."""
+
+    name = "connectors"
+    verbose_name = "Connectors"

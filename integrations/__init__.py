@@ -1,0 +1,1 @@
+"""What admins configure (flows, mappings, triggers) and what workers run."""

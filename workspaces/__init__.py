@@ -1,0 +1,1 @@
+"""Business context across systems: workspaces, checklists, metadata sync."""

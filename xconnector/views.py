@@ -1,0 +1,110 @@
+"""Platform pages: sign-in, dashboard, section landing pages, health, metrics."""
+
+from __future__ import annotations
+
+import hmac
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from xconnector import health, metrics
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    """Signs out on POST (a link could be forged by another site)."""
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "dashboard.html", {"health": health.snapshot()})
+
+
+# What each section is for, shown until the section has something in it.
+SECTIONS: dict[str, dict[str, str]] = {
+    "connections": {
+        "title": "Connections",
+        "icon": "plug-connected",
+        "lead": "A connection holds the address and credentials xConnector uses "
+        "to reach one system: Content Server, Dynamics 365, Exstream, Trading "
+        "Grid, or any REST, e-mail or file system.",
+        "empty": "No connections yet.",
+    },
+    "flows": {
+        "title": "Flows",
+        "icon": "route",
+        "lead": "A flow says what happens when something arrives: a trigger, "
+        "then the steps that map, file, generate, send or ask for approval.",
+        "empty": "No flows yet.",
+    },
+    "runs": {
+        "title": "Runs",
+        "icon": "player-play",
+        "lead": "Every time a flow runs, it is listed here with each step it "
+        "took, each document it moved and each retry.",
+        "empty": "No runs yet.",
+    },
+    "tasks": {
+        "title": "Tasks",
+        "icon": "checklist",
+        "lead": "Missing documents, incomplete metadata, failed transfers and "
+        "approvals wait here for a reviewer.",
+        "empty": "Nothing to review.",
+    },
+    "workspaces": {
+        "title": "Workspaces",
+        "icon": "briefcase",
+        "lead": "Each customer, contract, case, order or supplier gathers its "
+        "documents in one workspace, with a checklist of what is present and "
+        "what is missing.",
+        "empty": "No workspaces yet.",
+    },
+    "audit": {
+        "title": "Audit",
+        "icon": "shield-check",
+        "lead": "The tamper-evident record of every document transfer, review "
+        "task and approval, for compliance search and export.",
+        "empty": "No audit events yet.",
+    },
+}
+
+
+@login_required
+def section(request: HttpRequest, key: str) -> HttpResponse:
+    return render(request, "section.html", {"section": SECTIONS[key], "key": key})
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and readiness for load balancers: 200 unless the database or
+    the broker is down. A silent worker is reported as ``degraded``."""
+    data = health.snapshot()
+    return JsonResponse(data, status=503 if data["status"] == "down" else 200)
+
+
+@never_cache
+@require_GET
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """Prometheus text format; behind a bearer token when one is configured."""
+    token = settings.XCONNECTOR_METRICS_TOKEN
+    if token:
+        supplied = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if not hmac.compare_digest(supplied.encode(), token.encode()):
+            return HttpResponse("A valid metrics token is required.\n", status=401)
+    body, content_type = metrics.render()
+    return HttpResponse(body, content_type=content_type)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A page a business user understands instead of Django's 403 text."""
+    return render(request, "errors/csrf.html", status=403)

@@ -72,7 +72,9 @@ def main() -> None:
                 # would refuse the reference at collectstatic time.
                 (dest / target).write_text(_SOURCE_MAP.sub("\n", text))
             if plan["license"]:
-                (dest / "LICENSE").write_text((package / str(plan["license"])).read_text())
+                (dest / "LICENSE").write_text(
+                    (package / str(plan["license"])).read_text()
+                )
             if spec.startswith("@tabler/icons@"):
                 (dest / "sprite.svg").write_text(_sprite(package / "icons" / "outline"))
             versions[spec.rsplit("@", 1)[0]] = spec.rsplit("@", 1)[1]
@@ -81,12 +83,16 @@ def main() -> None:
 
 
 def _unpack(spec: str, tmp: Path) -> Path:
-    output = subprocess.run(
-        ["npm", "pack", spec, "--silent", "--pack-destination", str(tmp)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip().splitlines()[-1]
+    output = (
+        subprocess.run(
+            ["npm", "pack", spec, "--silent", "--pack-destination", str(tmp)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     target = tmp / output.removesuffix(".tgz")
     with tarfile.open(tmp / output) as archive:
         archive.extractall(target, filter="data")
@@ -99,14 +105,12 @@ def _sprite(folder: Path) -> str:
         svg = (folder / f"{name}.svg").read_text()
         body = svg[svg.index(">") + 1 : svg.rindex("</svg>")].strip()
         body = re.sub(r"\s*\n\s*", "", body)
-        symbols.append(f'<symbol id="{name}" viewBox="0 0 24 24" fill="none" '
+        symbols.append(
+            f'<symbol id="{name}" viewBox="0 0 24 24" fill="none" '
             'stroke="currentColor" stroke-width="2" stroke-linecap="round" '
-            f'stroke-linejoin="round">{body}</symbol>')
-    return (
-        '<svg xmlns="http://www.w3.org/2000/svg">'
-        + "".join(symbols)
-        + "</svg>\n"
-    )
+            f'stroke-linejoin="round">{body}</symbol>'
+        )
+    return '<svg xmlns="http://www.w3.org/2000/svg">' + "".join(symbols) + "</svg>\n"
 
 
 if __name__ == "__main__":

@@ -19,7 +19,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xconnector.settings")
 app = Celery("xconnector")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 QUEUES = ("runs", "transfers", "housekeeping")
-app.conf.task_queues = [Queue(name, Exchange(name), routing_key=name) for name in QUEUES]
+app.conf.task_queues = [
+    Queue(name, Exchange(name), routing_key=name) for name in QUEUES
+]
 app.conf.task_routes = {"xconnector.tasks.*": {"queue": "housekeeping"}}
 app.autodiscover_tasks()
 

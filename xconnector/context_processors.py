@@ -18,7 +18,9 @@ class NavItem:
 
 NAVIGATION = (
     NavItem("Dashboard", "dashboard", "layout-dashboard", "How the platform is doing"),
-    NavItem("Connections", "connections", "plug-connected", "Credentials to your systems"),
+    NavItem(
+        "Connections", "connections", "plug-connected", "Credentials to your systems"
+    ),
     NavItem("Flows", "flows", "route", "What happens when something arrives"),
     NavItem("Runs", "runs", "player-play", "Every flow run and what it did"),
     NavItem("Tasks", "tasks", "checklist", "Exceptions and approvals to resolve"),

@@ -49,8 +49,11 @@ def seed_demo_users() -> list[DemoLogin]:
     for username, role, first, last in DEMO_USERS:
         user, created = user_model.objects.get_or_create(
             username=username,
-            defaults={"first_name": first, "last_name": last,
-                      "email": f"{username}@demo.xconnector.local"},
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "email": f"{username}@demo.xconnector.local",
+            },
         )
         password = known.get(username)
         if created or password is None or not user.check_password(password):

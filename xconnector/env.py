@@ -28,7 +28,9 @@ def _raw(name: str, environ: Mapping[str, str] | None) -> str | None:
     return value.strip()
 
 
-def env_str(name: str, default: str = "", environ: Mapping[str, str] | None = None) -> str:
+def env_str(
+    name: str, default: str = "", environ: Mapping[str, str] | None = None
+) -> str:
     value = _raw(name, environ)
     return default if value is None else value
 
@@ -70,7 +72,9 @@ def env_int(
     try:
         number = int(value)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number, not {value!r}."
+        ) from None
     if minimum is not None and number < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}.")
     if maximum is not None and number > maximum:
@@ -79,7 +83,9 @@ def env_int(
 
 
 def env_list(
-    name: str, default: list[str] | None = None, environ: Mapping[str, str] | None = None
+    name: str,
+    default: list[str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> list[str]:
     """A comma-separated list; blanks around items are dropped."""
     value = _raw(name, environ)
@@ -116,7 +122,9 @@ def env_database(
     try:
         config: dict[str, Any] = dict(dj_database_url.parse(url))
     except Exception as exc:  # the library raises ValueError, KeyError, ...
-        raise ImproperlyConfigured(f"{name} is not a valid database URL ({exc}).") from None
+        raise ImproperlyConfigured(
+            f"{name} is not a valid database URL ({exc})."
+        ) from None
     if not config.get("NAME"):
         raise ImproperlyConfigured(f"{name} must name the database after the last '/'.")
     return config

@@ -77,8 +77,12 @@ def check_broker() -> Check:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
     except Exception as exc:
-        return Check(False, f"The message broker does not answer: {exc.__class__.__name__}.")
-    return Check(True, f"{app.conf.broker_url.split(':', 1)[0]} answers", _ms_since(started))
+        return Check(
+            False, f"The message broker does not answer: {exc.__class__.__name__}."
+        )
+    return Check(
+        True, f"{app.conf.broker_url.split(':', 1)[0]} answers", _ms_since(started)
+    )
 
 
 def worker_status(now: datetime | None = None) -> WorkerStatus:

@@ -27,7 +27,9 @@ class PlatformCollector(Collector):
             "xconnector_database_up", "1 when the database answers.", value=database.ok
         )
         yield GaugeMetricFamily(
-            "xconnector_broker_up", "1 when the message broker answers.", value=broker.ok
+            "xconnector_broker_up",
+            "1 when the message broker answers.",
+            value=broker.ok,
         )
         if not database.ok:
             return

@@ -63,9 +63,7 @@ def sync_roles(apps: Any) -> None:
     """
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
-    permissions = list(
-        permission_model.objects.select_related("content_type").all()
-    )
+    permissions = list(permission_model.objects.select_related("content_type").all())
     for role, patterns in ROLES.items():
         group, _ = group_model.objects.get_or_create(name=role)
         wanted = [

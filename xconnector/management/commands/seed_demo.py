@@ -15,8 +15,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
-            raise CommandError("Demo data is never loaded when XCONNECTOR_ENV=production.")
+            raise CommandError(
+                "Demo data is never loaded when XCONNECTOR_ENV=production."
+            )
         logins = seed_demo_users()
         self.stdout.write("Demo logins (demo only; kept in var/demo_logins.json):")
         for login in logins:
-            self.stdout.write(f"  {login.role:<20} {login.username:<10} {login.password}")
+            self.stdout.write(
+                f"  {login.role:<20} {login.username:<10} {login.password}"
+            )

@@ -1,0 +1,43 @@
+"""``seed_demo`` gives one demo login per role and the same logins every time."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.test import RequestFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_creates_one_login_per_role_and_repeats_them(
+    settings, tmp_path, capsys
+):
+    settings.VAR_DIR = tmp_path
+
+    call_command("seed_demo")
+    first = capsys.readouterr().out
+    call_command("seed_demo")
+    second = capsys.readouterr().out
+
+    assert first == second
+    lines = [line.split() for line in first.splitlines()[1:]]
+    users = {line[-2]: line[-1] for line in lines}
+    assert sorted(users) == ["admin", "auditor", "reviewer", "viewer"]
+    request = RequestFactory().post("/login/")
+    for username, password in users.items():
+        user = authenticate(request, username=username, password=password)
+        assert user is not None
+        assert user.groups.count() == 1
+    assert (tmp_path / "demo_logins.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_seed_demo_refuses_to_run_in_production(settings):
+    from django.core.management.base import CommandError
+
+    settings.PRODUCTION = True
+
+    with pytest.raises(
+        CommandError, match="never loaded when XCONNECTOR_ENV=production"
+    ):
+        call_command("seed_demo")

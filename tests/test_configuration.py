@@ -37,17 +37,24 @@ def production_env(tmp_path: Path) -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "xconnector.example.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
         "XCONNECTOR_VAR_DIR": str(tmp_path / "var"),
     }
 
 
-def test_production_settings_pass_the_deployment_checklist(tmp_path):
-    result = manage(
-        "check", "--deploy", "--fail-level", "WARNING", **production_env(tmp_path)
-    )
+@pytest.mark.parametrize(
+    ("preload", "silenced"),
+    [("", "1 silenced"), ("true", "0 silenced")],
+    ids=["hsts-preload-off-by-default", "hsts-preload-on"],
+)
+def test_production_settings_pass_the_deployment_checklist(tmp_path, preload, silenced):
+    env = production_env(tmp_path) | {"SECURE_HSTS_PRELOAD": preload}
+
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **env)
 
     assert result.returncode == 0, result.stderr
-    assert "System check identified no issues (0 silenced)." in result.stdout
+    # The only check ever muted is the preload reminder, and only when off.
+    assert result.stdout.strip() == f"System check identified no issues ({silenced})."
 
 
 def test_production_without_secret_key_stops_with_one_sentence(tmp_path):
@@ -60,6 +67,28 @@ def test_production_without_secret_key_stops_with_one_sentence(tmp_path):
     assert result.stderr.strip() == (
         "xConnector cannot start: "
         "SECRET_KEY must be set when XCONNECTOR_ENV=production."
+    )
+
+
+def test_production_without_a_broker_stops_with_one_sentence(tmp_path):
+    env = production_env(tmp_path)
+    del env["CELERY_BROKER_URL"]
+
+    result = manage("check", **env)
+
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "xConnector cannot start: "
+        "CELERY_BROKER_URL must be set when XCONNECTOR_ENV=production."
+    )
+
+
+def test_debug_is_refused_in_production(tmp_path):
+    result = manage("check", XCONNECTOR_DEBUG="true", **production_env(tmp_path))
+
+    assert result.returncode == 2
+    assert "XCONNECTOR_DEBUG must be off when XCONNECTOR_ENV=production" in (
+        result.stderr
     )
 
 

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from xconnector.env import (
     env_bool,
@@ -56,8 +57,12 @@ else:
     )
 
 DEBUG = env_bool("XCONNECTOR_DEBUG", False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured(
+        "XCONNECTOR_DEBUG must be off when XCONNECTOR_ENV=production: "
+        "debug pages show settings and data to anyone."
+    )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = env_str("XCONNECTOR_SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -115,6 +120,10 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------
+if PRODUCTION:
+    # No silent fall-back to the embedded SQLite file: in containers each
+    # process would get a database of its own.
+    env_required("DATABASE_URL", "when XCONNECTOR_ENV=production")
 DATABASES = {
     "default": env_database(
         "DATABASE_URL", f"sqlite:///{VAR_DIR / 'xconnector.sqlite3'}"
@@ -192,9 +201,11 @@ if PRODUCTION:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    # Joining the browsers' preload list binds every subdomain of the domain
+    # for months; that is the domain owner's decision, not an application's.
+    # So it is off unless asked for, and Django's reminder about it is muted.
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
     if not SECURE_HSTS_PRELOAD:
-        # The operator opted out of the preload list on purpose.
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -218,7 +229,9 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Static and uploaded files ----------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+# Collected once at build time; kept apart from VAR_DIR so that mounting a
+# volume over var/ at run time cannot hide the collected files.
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "var" / "static"))).resolve()
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
@@ -244,7 +257,11 @@ USE_TZ = True
 # --- Celery -----------------------------------------------------------------
 # The database row is the truth; the broker only wakes a worker. Tasks are
 # acknowledged after they finish and re-delivered if a worker dies mid-task.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = (
+    env_required("CELERY_BROKER_URL", "when XCONNECTOR_ENV=production")
+    if PRODUCTION
+    else env_str("CELERY_BROKER_URL", "filesystem://")
+)
 CELERY_BROKER_IS_FILESYSTEM = CELERY_BROKER_URL.startswith("filesystem://")
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 7200, minimum=60)

@@ -21,7 +21,9 @@ def test_healthy_platform_answers_ok_with_each_part(client):
     body = response.json()
     assert body["status"] == "ok"
     assert body["database"]["ok"] is True
+    assert body["database"]["detail"] in {"SQLite answers", "PostgreSQL answers"}
     assert body["broker"]["ok"] is True
+    assert body["broker"]["detail"] in {"The queue folder is writable", "Redis answers"}
     assert body["worker"]["ok"] is True
     assert body["worker"]["workers"] == 1
     assert body["worker"]["detail"] == "1 worker reporting"

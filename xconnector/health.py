@@ -60,8 +60,10 @@ def check_database() -> Check:
             cursor.fetchone()
     except Exception as exc:  # any driver error means "down"
         return Check(False, f"The database does not answer: {exc.__class__.__name__}.")
-    vendor = connection.vendor
-    return Check(True, f"{vendor} answers", _ms_since(started))
+    name = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}.get(
+        connection.vendor, connection.vendor
+    )
+    return Check(True, f"{name} answers", _ms_since(started))
 
 
 def check_broker() -> Check:
@@ -71,7 +73,7 @@ def check_broker() -> Check:
     if settings.CELERY_BROKER_IS_FILESYSTEM:
         folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_out"]
         if os.path.isdir(folder) and os.access(folder, os.W_OK):
-            return Check(True, "filesystem queue is writable", _ms_since(started))
+            return Check(True, "The queue folder is writable", _ms_since(started))
         return Check(False, f"The queue folder {folder} is missing or read-only.")
     try:
         with app.connection_for_write() as conn:
@@ -80,9 +82,9 @@ def check_broker() -> Check:
         return Check(
             False, f"The message broker does not answer: {exc.__class__.__name__}."
         )
-    return Check(
-        True, f"{app.conf.broker_url.split(':', 1)[0]} answers", _ms_since(started)
-    )
+    scheme = app.conf.broker_url.split(":", 1)[0]
+    name = {"redis": "Redis", "rediss": "Redis"}.get(scheme, scheme)
+    return Check(True, f"{name} answers", _ms_since(started))
 
 
 def worker_status(now: datetime | None = None) -> WorkerStatus:

@@ -18,6 +18,7 @@ from xconnector import health, metrics
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+    extra_context = {"failure_limit": settings.AXES_FAILURE_LIMIT}
 
 
 class LogoutView(auth_views.LogoutView):

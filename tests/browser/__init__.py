@@ -1,0 +1,1 @@
+"""Real-browser tests: the Debian chromium driven by Playwright."""

@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """Run manage.py in a fresh process with the given variables on top."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("XCONNECTOR_")}
-    environ.pop("DATABASE_URL", None)
+    for name in ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "ALLOWED_HOSTS"):
+        environ.pop(name, None)
     environ.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],

@@ -39,6 +39,7 @@ def production_env(tmp_path: Path) -> dict[str, str]:
         "ALLOWED_HOSTS": "xconnector.example.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "XCONNECTOR_AUDIT_SIGNING_KEY": secrets.token_urlsafe(32),
         "XCONNECTOR_VAR_DIR": str(tmp_path / "var"),
     }
 

@@ -22,7 +22,10 @@ QUEUES = ("runs", "transfers", "housekeeping")
 app.conf.task_queues = [
     Queue(name, Exchange(name), routing_key=name) for name in QUEUES
 ]
-app.conf.task_routes = {"xconnector.tasks.*": {"queue": "housekeeping"}}
+app.conf.task_routes = {
+    "xconnector.tasks.*": {"queue": "housekeeping"},
+    "audit.tasks.*": {"queue": "housekeeping"},
+}
 app.autodiscover_tasks()
 
 

@@ -48,8 +48,11 @@ class PlatformCollector(Collector):
 
 
 def build_registry() -> CollectorRegistry:
+    from audit.metrics import AuditCollector
+
     registry = CollectorRegistry()
     registry.register(PlatformCollector())
+    registry.register(AuditCollector())
     return registry
 
 

@@ -35,9 +35,9 @@ XCONNECTOR_ENV = env_choice(
 PRODUCTION = XCONNECTOR_ENV == "production"
 
 
-def _embedded_secret_key() -> str:
-    """A per-installation key kept under var/, so sessions survive restarts."""
-    path = VAR_DIR / "secret_key"
+def _embedded_secret_key(filename: str = "secret_key") -> str:
+    """A per-installation key kept under var/, so it survives restarts."""
+    path = VAR_DIR / filename
     if not path.exists():
         VAR_DIR.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(50))
@@ -55,6 +55,14 @@ else:
     ALLOWED_HOSTS = env_list(
         "ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"]
     )
+
+# Signs exported audit chain heads (HMAC-SHA256); separate from SECRET_KEY so
+# an auditor can hold it without being able to forge sessions.
+XCONNECTOR_AUDIT_SIGNING_KEY = (
+    env_required("XCONNECTOR_AUDIT_SIGNING_KEY", "when XCONNECTOR_ENV=production")
+    if PRODUCTION
+    else env_str("XCONNECTOR_AUDIT_SIGNING_KEY") or _embedded_secret_key("audit_key")
+)
 
 DEBUG = env_bool("XCONNECTOR_DEBUG", False)
 if PRODUCTION and DEBUG:
@@ -77,6 +85,7 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "django_celery_beat",
+    "pgtrigger",
     "xconnector",
     "connectors",
     "integrations",
@@ -329,7 +338,18 @@ LOGGING = {
     },
 }
 
+XCONNECTOR_AUDIT_VERIFY_INTERVAL = env_int(
+    "XCONNECTOR_AUDIT_VERIFY_INTERVAL", 300, minimum=10
+)
 CELERY_BEAT_SCHEDULE = {
+    "audit-verify": {
+        "task": "audit.tasks.verify_new_events",
+        "schedule": float(XCONNECTOR_AUDIT_VERIFY_INTERVAL),
+        "options": {
+            "queue": "housekeeping",
+            "expires": XCONNECTOR_AUDIT_VERIFY_INTERVAL,
+        },
+    },
     "worker-heartbeat": {
         "task": "xconnector.tasks.heartbeat",
         "schedule": float(XCONNECTOR_HEARTBEAT_INTERVAL),

@@ -1,0 +1,138 @@
+"""The audit trail: append-only, hash-chained events, and verification runs."""
+
+from __future__ import annotations
+
+import pgtrigger
+from django.db import models
+
+
+class EventType(models.TextChoices):
+    DOCUMENT_TRANSFERRED = "document.transferred", "Document transferred"
+    DOCUMENT_ACCESSED = "document.accessed", "Document accessed"
+    TRANSFER_FAILED = "transfer.failed", "Transfer failed"
+    RUN_STARTED = "run.started", "Run started"
+    RUN_REPLAYED = "run.replayed", "Run replayed"
+    RUN_CANCELLED = "run.cancelled", "Run cancelled"
+    TASK_OPENED = "task.opened", "Task opened"
+    TASK_CLAIMED = "task.claimed", "Task claimed"
+    TASK_RESOLVED = "task.resolved", "Task resolved"
+    TASK_DISMISSED = "task.dismissed", "Task dismissed"
+    APPROVAL_GRANTED = "approval.granted", "Approval granted"
+    APPROVAL_REJECTED = "approval.rejected", "Approval rejected"
+    CONFIG_CHANGED = "config.changed", "Configuration changed"
+    EXPORT_MADE = "export.made", "Export made"
+    LOGIN = "auth.login", "Signed in"
+    LOGIN_FAILED = "auth.login_failed", "Sign-in failed"
+    LOGOUT = "auth.logout", "Signed out"
+
+
+class ActorType(models.TextChoices):
+    USER = "user", "Person"
+    SYSTEM = "system", "System"
+
+
+class AuditEvent(models.Model):
+    """One thing that happened, chained to the event before it.
+
+    Append-only: rows are inserted by ``audit.services.record`` and never
+    changed. On PostgreSQL a trigger refuses UPDATE and DELETE. ``hash`` is
+    SHA-256 over ``prev_hash`` and the canonical JSON of the event (see
+    ``audit.canonical``), so changing any stored value, or removing or
+    re-ordering events, breaks the chain at that sequence number.
+
+    Subjects are plain values, not foreign keys: the trail must outlive the
+    flows, runs and connections it speaks of, and must read the same after
+    they are deleted.
+    """
+
+    sequence = models.BigIntegerField(unique=True)
+    occurred_at = models.DateTimeField()
+    event_type = models.CharField(max_length=40, choices=EventType.choices)
+    actor_type = models.CharField(max_length=10, choices=ActorType.choices)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_name = models.CharField(max_length=150)
+    request_id = models.CharField(max_length=64, blank=True)
+    correlation_id = models.CharField(max_length=64, blank=True)
+    flow_id = models.BigIntegerField(null=True, blank=True)
+    run_id = models.BigIntegerField(null=True, blank=True)
+    connection_id = models.BigIntegerField(null=True, blank=True)
+    system = models.CharField(max_length=40, blank=True)
+    business_object = models.CharField(max_length=200, blank=True)
+    document_ref = models.CharField(max_length=500, blank=True)
+    target_ref = models.CharField(max_length=500, blank=True)
+    document_sha256 = models.CharField(max_length=64, blank=True)
+    document_size = models.BigIntegerField(null=True, blank=True)
+    summary = models.CharField(max_length=500, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-sequence"]
+        permissions = [("export_auditevent", "Can export audit events and evidence")]
+        # Every filter of the compliance search is paired with the sequence,
+        # which orders events exactly as time does: a filtered page is one
+        # index range read backwards, whatever the table size.
+        indexes = [
+            models.Index(fields=["event_type", "sequence"], name="audit_type_seq"),
+            models.Index(fields=["actor_name", "sequence"], name="audit_actor_seq"),
+            models.Index(fields=["flow_id", "sequence"], name="audit_flow_seq"),
+            models.Index(fields=["run_id", "sequence"], name="audit_run_seq"),
+            models.Index(fields=["system", "sequence"], name="audit_system_seq"),
+            models.Index(
+                fields=["business_object", "sequence"], name="audit_object_seq"
+            ),
+            models.Index(fields=["document_ref", "sequence"], name="audit_doc_seq"),
+            models.Index(fields=["target_ref", "sequence"], name="audit_target_seq"),
+            models.Index(fields=["document_sha256", "sequence"], name="audit_sha_seq"),
+            models.Index(fields=["occurred_at", "sequence"], name="audit_time_seq"),
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="audit_append_only",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.get_event_type_display()}"
+
+
+class ChainHead(models.Model):
+    """The newest link of the chain: one row, locked by every append.
+
+    Appenders take this row ``FOR UPDATE`` (PostgreSQL) or hold SQLite's
+    write lock (IMMEDIATE transactions), so two writers can never both link
+    to the same previous event.
+    """
+
+    sequence = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"head #{self.sequence}"
+
+
+class VerificationRun(models.Model):
+    """One walk over (part of) the chain, and what it found.
+
+    ``ok`` False names the first broken sequence number and why. The
+    compliance pages show the latest run; ``/metrics`` exports it.
+    """
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    ok = models.BooleanField()
+    full = models.BooleanField(default=False)
+    first_sequence = models.BigIntegerField(default=0)
+    last_sequence = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, blank=True)
+    events_verified = models.BigIntegerField(default=0)
+    broken_sequence = models.BigIntegerField(null=True, blank=True)
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-finished_at"]
+
+    def __str__(self) -> str:
+        return f"verification {'ok' if self.ok else 'BROKEN'} at {self.finished_at}"

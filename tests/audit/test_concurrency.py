@@ -1,0 +1,51 @@
+"""Writers in parallel never fork the chain."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection, transaction
+
+from audit import services
+from audit.models import AuditEvent, EventType
+from audit.services import Actor
+
+WRITERS = 6
+EVENTS_EACH = 15
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_build_one_unbroken_chain():
+    errors: list[BaseException] = []
+    start = threading.Barrier(WRITERS)
+
+    def writer(number: int) -> None:
+        try:
+            start.wait()
+            for n in range(EVENTS_EACH):
+                with transaction.atomic():
+                    services.record(
+                        EventType.DOCUMENT_TRANSFERRED,
+                        Actor.system(f"worker-{number}"),
+                        document_ref=f"doc-{number}-{n}",
+                    )
+        except BaseException as exc:  # surfaced in the main thread below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    total = WRITERS * EVENTS_EACH
+    assert list(
+        AuditEvent.objects.order_by("sequence").values_list("sequence", flat=True)
+    ) == list(range(1, total + 1))
+    assert AuditEvent.objects.values("prev_hash").distinct().count() == total
+    result = services.verify_chain()
+    assert (result.ok, result.events_verified) == (True, total)

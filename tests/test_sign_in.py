@@ -99,3 +99,26 @@ def test_pages_carry_a_strict_content_security_policy(admin_client):
     assert directives["style-src"] == "'self'"
     assert directives["default-src"] == "'self'"
     assert directives["frame-ancestors"] == "'none'"
+
+
+def test_sign_in_sign_out_and_failures_are_audited_without_the_password(client):
+    from audit.models import AuditEvent
+
+    UserFactory(username="rita")
+    client.post("/login/", {"username": "rita", "password": "wrong-guess"})
+    client.post("/login/", {"username": "rita", "password": PASSWORD})
+    client.post("/logout/")
+
+    events = list(
+        AuditEvent.objects.order_by("sequence").values_list(
+            "event_type", "actor_name", "summary"
+        )
+    )
+    assert events == [
+        ("auth.login_failed", "sign-in", "Failed sign-in as “rita”"),
+        ("auth.login", "rita", "rita signed in"),
+        ("auth.logout", "rita", "rita signed out"),
+    ]
+    stored = str(list(AuditEvent.objects.values_list("payload", flat=True)))
+    assert "wrong-guess" not in stored
+    assert PASSWORD not in stored

@@ -3,26 +3,59 @@
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from audit import services as audit
 from xconnector import health, metrics
 
 
 class LoginView(auth_views.LoginView):
+    """Sign-in; each success and failure is an audit event."""
+
     template_name = "registration/login.html"
     redirect_authenticated_user = True
     extra_context = {"failure_limit": settings.AXES_FAILURE_LIMIT}
 
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        audit.record(
+            audit.EventType.LOGIN,
+            audit.Actor.user(form.get_user()),
+            summary=f"{form.get_user().get_username()} signed in",
+        )
+        return response
+
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
+        attempted = str(form.data.get("username", ""))[:150]
+        audit.record(
+            audit.EventType.LOGIN_FAILED,
+            audit.Actor.system("sign-in"),
+            summary=f"Failed sign-in as “{attempted}”",
+            payload={"username": attempted},
+        )
+        return super().form_invalid(form)
+
 
 class LogoutView(auth_views.LogoutView):
     """Signs out on POST (a link could be forged by another site)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            audit.record(
+                audit.EventType.LOGOUT,
+                audit.Actor.user(request.user),
+                summary=f"{request.user.get_username()} signed out",
+            )
+        return super().post(request, *args, **kwargs)
 
 
 @login_required
@@ -68,13 +101,6 @@ SECTIONS: dict[str, dict[str, str]] = {
         "documents in one workspace, with a checklist of what is present and "
         "what is missing.",
         "empty": "No workspaces yet.",
-    },
-    "audit": {
-        "title": "Audit",
-        "icon": "shield-check",
-        "lead": "The tamper-evident record of every document transfer, review "
-        "task and approval, for compliance search and export.",
-        "empty": "No audit events yet.",
     },
 }
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django import template
 from django.templatetags.static import static
 from django.utils.html import format_html
@@ -19,3 +22,9 @@ def icon(name: str, css_class: str = "") -> str:
         static("vendor/tabler-icons/sprite.svg"),
         name,
     )
+
+
+@register.filter
+def as_json(value: Any) -> str:
+    """Readable, indented JSON (for payloads shown to people)."""
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)

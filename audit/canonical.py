@@ -5,7 +5,8 @@ space (orjson's compact output), timestamps as ISO 8601 in UTC with
 microseconds and a ``Z``. ``hash = SHA-256(prev_hash || canonical_json)``
 where ``prev_hash`` is the 64-character hex hash of the previous event (64
 zeros for the first). An auditor can re-compute every hash from an export
-with any JSON library that sorts keys; docs/audit.md shows how.
+with any JSON library that sorts keys; the README.txt of every evidence
+package (audit/export.py) says how.
 """
 
 from __future__ import annotations

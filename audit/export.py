@@ -1,4 +1,4 @@
-"""Streaming CSV export of the audit trail (constant memory).
+"""Streaming exports of the audit trail: CSV and the evidence package.
 
 Each row holds every hashed field, ``prev_hash`` and ``hash``; the payload
 column is the canonical JSON of the payload, so an auditor can re-compute
@@ -8,9 +8,13 @@ each hash from the file alone.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+import hashlib
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping
+from typing import IO
 
 import orjson
+from django.utils import timezone
 
 from audit import canonical
 from audit.models import AuditEvent
@@ -40,3 +44,89 @@ def csv_lines(events: Iterable[AuditEvent]) -> Iterator[str]:
                 value = ""
             row.append(value)
         yield writer.writerow(row)
+
+
+EVIDENCE_README = """\
+xConnector audit evidence package
+=================================
+
+events.csv     the audit events that matched the search, oldest first
+manifest.json  what was searched, by whom and when; the SHA-256 of every file
+               in this package; the chain segment; the signed chain head
+
+How to check it
+1. Every file's SHA-256 must equal the one in manifest.json.
+2. For each row of events.csv, SHA-256(prev_hash + canonical JSON of the
+   hashed columns) must equal its hash. Canonical JSON: keys sorted, no
+   spaces, UTF-8; numbers as numbers, empty optional numbers as null, the
+   payload column parsed as JSON. See audit/canonical.py.
+3. When the search had no filter, rows are consecutive: each prev_hash is
+   the hash of the row before, the first equals segment.first_prev_hash and
+   the last hash equals segment.last_hash.
+4. signed_head.signature is HMAC-SHA256 over the head's canonical JSON with
+   the installation's audit signing key; `manage.py audit_verify --head` checks
+   it and that the chain still holds that exact event.
+"""
+
+
+def write_evidence_package(
+    target: IO[bytes],
+    events: Iterable[AuditEvent],
+    *,
+    filters: Mapping[str, object],
+    generated_by: str,
+    signed_head: Mapping[str, object],
+) -> dict[str, object]:
+    """Write the evidence zip into ``target`` (a file), streaming the events.
+
+    Memory stays flat however many events: rows go straight into the zip
+    entry while their SHA-256 is computed. Returns the manifest.
+    """
+    digest = hashlib.sha256()
+    size = 0
+    count = 0
+    first: AuditEvent | None = None
+    last: AuditEvent | None = None
+
+    def tracked(source: Iterable[AuditEvent]) -> Iterator[AuditEvent]:
+        nonlocal count, first, last
+        for event in source:
+            count += 1
+            first = first or event
+            last = event
+            yield event
+
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("events.csv", "w", force_zip64=True) as entry:
+            for line in csv_lines(tracked(events)):
+                data = line.encode("utf-8")
+                digest.update(data)
+                size += len(data)
+                entry.write(data)
+        readme = EVIDENCE_README.encode("utf-8")
+        archive.writestr("README.txt", readme)
+        manifest: dict[str, object] = {
+            "generated_at": canonical.timestamp(timezone.now()),
+            "generated_by": generated_by,
+            "filters": {k: str(v) for k, v in filters.items()},
+            "events": count,
+            "files": [
+                {"name": "events.csv", "bytes": size, "sha256": digest.hexdigest()},
+                {
+                    "name": "README.txt",
+                    "bytes": len(readme),
+                    "sha256": hashlib.sha256(readme).hexdigest(),
+                },
+            ],
+            "segment": {
+                "first_sequence": first.sequence if first else None,
+                "first_prev_hash": first.prev_hash if first else None,
+                "last_sequence": last.sequence if last else None,
+                "last_hash": last.hash if last else None,
+            },
+            "signed_head": dict(signed_head),
+        }
+        archive.writestr(
+            "manifest.json", orjson.dumps(manifest, option=orjson.OPT_INDENT_2)
+        )
+    return manifest

@@ -9,4 +9,5 @@ urlpatterns = [
     path("events/<int:sequence>/", views.event_detail, name="audit-event"),
     path("timeline/", views.timeline, name="audit-timeline"),
     path("export.csv", views.export_csv, name="audit-export-csv"),
+    path("evidence.zip", views.export_evidence, name="audit-export-evidence"),
 ]

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import tempfile
+
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.utils import timezone
 
 from audit import canonical, search, services
-from audit.export import csv_lines
+from audit.export import csv_lines, write_evidence_package
 from audit.models import AuditEvent, EventType
 from audit.services import Actor
 
@@ -104,3 +112,39 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
     return response
+
+
+@login_required
+@permission_required("audit.export_auditevent", raise_exception=True)
+def export_evidence(request: HttpRequest) -> FileResponse:
+    """A zip with the events, a manifest of hashes and the signed chain head.
+
+    Built in a temporary file (spilling to disk past 16 MB), then streamed.
+    """
+    form = search.AuditSearchForm(request.GET or None)
+    filters = form.active_filters()
+    # Recorded first, so the package holds its own export event and the
+    # signed head covers it.
+    services.record(
+        EventType.EXPORT_MADE,
+        Actor.user(request.user),
+        summary="Audit evidence package exported",
+        payload={"format": "evidence-zip", "filters": filters},
+    )
+    head = services.signed_head()
+    spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115
+    write_evidence_package(
+        spool,
+        search.iterate(filters),
+        filters=filters,
+        generated_by=request.user.get_username(),
+        signed_head=head,
+    )
+    spool.seek(0)
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    return FileResponse(
+        spool,
+        as_attachment=True,
+        filename=f"audit-evidence-{stamp}.zip",
+        content_type="application/zip",
+    )

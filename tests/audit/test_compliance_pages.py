@@ -221,3 +221,40 @@ def test_who_may_search_and_export(trail, role, search, export):
 
     assert client.get("/audit/").status_code == search
     assert client.get("/audit/export.csv").status_code == export
+
+
+def test_evidence_package_holds_events_hashes_and_the_signed_head(auditor, trail):
+    import hashlib
+    import json
+    import zipfile
+
+    response = auditor.get("/audit/evidence.zip")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert sorted(archive.namelist()) == ["README.txt", "events.csv", "manifest.json"]
+    manifest = json.loads(archive.read("manifest.json"))
+    for entry in manifest["files"]:
+        assert (
+            hashlib.sha256(archive.read(entry["name"])).hexdigest() == entry["sha256"]
+        )
+    rows = list(csv.DictReader(io.StringIO(archive.read("events.csv").decode())))
+    # The package holds its own export event (#7), covered by the signed head.
+    export = AuditEvent.objects.get(event_type=EventType.EXPORT_MADE)
+    assert export.sequence == 7
+    assert export.payload == {"format": "evidence-zip", "filters": {}}
+    assert [int(r["sequence"]) for r in rows] == [1, 2, 3, 4, 5, 6, 7]
+    assert manifest["events"] == 7
+    assert manifest["segment"] == {
+        "first_sequence": 1,
+        "first_prev_hash": canonical.GENESIS_HASH,
+        "last_sequence": 7,
+        "last_hash": export.hash,
+    }
+    assert rows[5]["hash"] == trail[-1].hash
+    assert manifest["signed_head"]["sequence"] == 7
+    assert services.verify_signed_head(manifest["signed_head"]) == (
+        True,
+        "Event #7 still has the signed hash.",
+    )

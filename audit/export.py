@@ -58,8 +58,9 @@ How to check it
 1. Every file's SHA-256 must equal the one in manifest.json.
 2. For each row of events.csv, SHA-256(prev_hash + canonical JSON of the
    hashed columns) must equal its hash. Canonical JSON: keys sorted, no
-   spaces, UTF-8; numbers as numbers, empty optional numbers as null, the
-   payload column parsed as JSON. See audit/canonical.py.
+   spaces, UTF-8 (no \\u escapes). sequence, actor_id, flow_id, run_id,
+   connection_id and document_size are integers (an empty cell is null);
+   payload is the JSON object in its column; every other column is a string.
 3. When the search had no filter, rows are consecutive: each prev_hash is
    the hash of the row before, the first equals segment.first_prev_hash and
    the last hash equals segment.last_hash.

@@ -258,3 +258,42 @@ def test_evidence_package_holds_events_hashes_and_the_signed_head(auditor, trail
         True,
         "Event #7 still has the signed hash.",
     )
+
+
+def test_an_auditor_with_only_the_standard_library_can_recheck_every_hash(
+    auditor, trail
+):
+    """What README.txt in the package tells an auditor to do, done with stdlib."""
+    import hashlib
+    import json
+    import zipfile
+
+    services.record(
+        EventType.DOCUMENT_TRANSFERRED,
+        Actor.system("engine"),
+        summary="Facture n° 7 — déposée",
+        payload={"amount": 1234.5, "lines": [1, 2], "note": "ünïcode ✓", "ok": True},
+    )
+    body = b"".join(auditor.get("/audit/evidence.zip").streaming_content)
+    rows = csv.DictReader(
+        io.StringIO(zipfile.ZipFile(io.BytesIO(body)).read("events.csv").decode())
+    )
+    integers = {"sequence", "actor_id", "flow_id", "run_id", "connection_id"}
+    integers.add("document_size")
+
+    previous = canonical.GENESIS_HASH
+    checked = 0
+    for row in rows:
+        data = {k: v for k, v in row.items() if k not in ("prev_hash", "hash")}
+        for key in integers:
+            data[key] = int(data[key]) if data[key] else None
+        data["payload"] = json.loads(data["payload"])
+        text = json.dumps(
+            data, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+        digest = hashlib.sha256((previous + text).encode("utf-8")).hexdigest()
+        assert row["prev_hash"] == previous
+        assert digest == row["hash"], row["sequence"]
+        previous = row["hash"]
+        checked += 1
+    assert checked == 8  # six events, the one above, and the export itself

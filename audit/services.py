@@ -196,6 +196,18 @@ def verify_chain(
     previous_hash = after_hash
     count = 0
     last = after_sequence
+
+    def broken(sequence: int, problem: str) -> VerifyResult:
+        return VerifyResult(
+            False,
+            count,
+            after_sequence + 1,
+            expected_sequence - 1,
+            previous_hash,
+            sequence,
+            f"The chain is broken at event #{sequence}: {problem}.",
+        )
+
     while True:
         rows = list(
             AuditEvent.objects.filter(sequence__gt=last)
@@ -214,15 +226,7 @@ def verify_chain(
             elif canonical.chain_hash(previous_hash, fields) != fields["hash"]:
                 problem = "its content was changed after it was recorded"
             if problem:
-                return VerifyResult(
-                    False,
-                    count,
-                    after_sequence + 1,
-                    expected_sequence - 1,
-                    previous_hash,
-                    sequence,
-                    f"The chain is broken at event #{sequence}: {problem}.",
-                )
+                return broken(sequence, problem)
             previous_hash = fields["hash"]
             expected_sequence += 1
             count += 1
@@ -230,16 +234,10 @@ def verify_chain(
             break
         last = rows[-1][0]
     head = ChainHead.objects.filter(pk=1).first() or ChainHead(sequence=0)
-    if head.sequence != expected_sequence - 1 and count + after_sequence > 0:
-        return VerifyResult(
-            False,
-            count,
-            after_sequence + 1,
-            expected_sequence - 1,
-            previous_hash,
+    if head.sequence != expected_sequence - 1:
+        return broken(
             expected_sequence,
-            f"The chain is broken at event #{expected_sequence}: the newest "
-            f"events up to #{head.sequence} are missing.",
+            f"the newest events up to #{head.sequence} are missing",
         )
     return VerifyResult(
         True,

@@ -95,17 +95,22 @@ def timeline(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@permission_required("audit.export_auditevent", raise_exception=True)
-def export_csv(request: HttpRequest) -> StreamingHttpResponse:
-    form = search.AuditSearchForm(request.GET or None)
-    filters = form.active_filters()
+def _record_export(request: HttpRequest, kind: str, summary: str) -> dict[str, object]:
+    """Every export is itself an audit event, naming what was searched."""
+    filters = search.AuditSearchForm(request.GET or None).active_filters()
     services.record(
         EventType.EXPORT_MADE,
         Actor.user(request.user),
-        summary="Audit events exported as CSV",
-        payload={"format": "csv", "filters": filters},
+        summary=summary,
+        payload={"format": kind, "filters": filters},
     )
+    return filters
+
+
+@login_required
+@permission_required("audit.export_auditevent", raise_exception=True)
+def export_csv(request: HttpRequest) -> StreamingHttpResponse:
+    filters = _record_export(request, "csv", "Audit events exported as CSV")
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response = StreamingHttpResponse(
         csv_lines(search.iterate(filters)), content_type="text/csv; charset=utf-8"
@@ -121,16 +126,9 @@ def export_evidence(request: HttpRequest) -> FileResponse:
 
     Built in a temporary file (spilling to disk past 16 MB), then streamed.
     """
-    form = search.AuditSearchForm(request.GET or None)
-    filters = form.active_filters()
     # Recorded first, so the package holds its own export event and the
     # signed head covers it.
-    services.record(
-        EventType.EXPORT_MADE,
-        Actor.user(request.user),
-        summary="Audit evidence package exported",
-        payload={"format": "evidence-zip", "filters": filters},
-    )
+    filters = _record_export(request, "evidence-zip", "Audit evidence package exported")
     head = services.signed_head()
     spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115
     write_evidence_package(

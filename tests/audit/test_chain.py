@@ -121,6 +121,19 @@ def test_a_removed_newest_event_is_found_against_the_head():
     assert result.broken_sequence == 3
 
 
+def test_removing_every_event_is_found_against_the_head():
+    record_three()
+    with bypassing_append_only():
+        raw_sql("DELETE FROM audit_auditevent")
+
+    result = services.verify_chain()
+
+    assert result.ok is False
+    assert result.detail == (
+        "The chain is broken at event #1: the newest events up to #3 are missing."
+    )
+
+
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
 @pytest.mark.parametrize(
     "statement",

@@ -122,3 +122,28 @@ def test_sign_in_sign_out_and_failures_are_audited_without_the_password(client):
     stored = str(list(AuditEvent.objects.values_list("payload", flat=True)))
     assert "wrong-guess" not in stored
     assert PASSWORD not in stored
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_audit"),
+    [
+        (roles.COMPLIANCE_AUDITOR, True),
+        (roles.INTEGRATION_ADMIN, True),
+        (roles.REVIEWER, False),
+        (roles.VIEWER, False),
+    ],
+)
+def test_the_menu_shows_audit_only_to_those_who_may_open_it(client, role, sees_audit):
+    client.force_login(UserFactory(username="someone", role=role))
+
+    labels = [item["label"] for item in client.get("/").context["navigation"]]
+
+    assert ("Audit" in labels) is sees_audit
+    assert labels[:6] == [
+        "Dashboard",
+        "Connections",
+        "Flows",
+        "Runs",
+        "Tasks",
+        "Workspaces",
+    ]

@@ -14,6 +14,7 @@ class NavItem:
     url_name: str
     icon: str
     hint: str
+    permission: str = ""  # shown only to users who hold it
 
 
 NAVIGATION = (
@@ -25,7 +26,13 @@ NAVIGATION = (
     NavItem("Runs", "runs", "player-play", "Every flow run and what it did"),
     NavItem("Tasks", "tasks", "checklist", "Exceptions and approvals to resolve"),
     NavItem("Workspaces", "workspaces", "briefcase", "Documents by business object"),
-    NavItem("Audit", "audit", "shield-check", "The tamper-evident trail"),
+    NavItem(
+        "Audit",
+        "audit",
+        "shield-check",
+        "The tamper-evident trail",
+        permission="audit.view_auditevent",
+    ),
 )
 
 
@@ -41,5 +48,6 @@ def navigation(request: HttpRequest) -> dict[str, object]:
             "active": item.url_name == current,
         }
         for item in NAVIGATION
+        if not item.permission or request.user.has_perm(item.permission)
     ]
     return {"navigation": items}

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BIND ?= 127.0.0.1:8000
 
-.PHONY: install run test lint format check lock vendor clean
+.PHONY: install run test lint format check lock vendor clean bench-audit
 
 install: $(STAMP)
 
@@ -37,6 +37,10 @@ format: install
 check: install
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# Audit ledger benchmark on PostgreSQL (BENCH_PG_URL; ~20 min at full size).
+bench-audit: install
+	$(BIN)/python bench/audit_bench.py
 
 # Re-pin every dependency from pyproject.toml into requirements.lock.
 lock:

@@ -16,10 +16,9 @@ from typing import IO
 import orjson
 from django.utils import timezone
 
-from audit import canonical
-from audit.models import AuditEvent
+from audit import canonical, rows
 
-COLUMNS = (*canonical.HASHED_FIELDS, "prev_hash", "hash")
+COLUMNS = rows.COLUMNS
 
 
 class _Echo:
@@ -29,20 +28,14 @@ class _Echo:
         return value
 
 
-def csv_lines(events: Iterable[AuditEvent]) -> Iterator[str]:
+def csv_lines(events: Iterable[rows.Row]) -> Iterator[str]:
+    """CSV lines of ``audit.rows`` rows: the header, then one line per event.
+
+    Text as stored; the payload as its canonical JSON; empty for null.
+    """
     writer = csv.writer(_Echo())
     yield writer.writerow(COLUMNS)
-    for event in events:
-        row = []
-        for name in COLUMNS:
-            value = getattr(event, name)
-            if name == "occurred_at":
-                value = canonical.timestamp(value)
-            elif name == "payload":
-                value = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
-            elif value is None:
-                value = ""
-            row.append(value)
+    for row in events:
         yield writer.writerow(row)
 
 
@@ -72,7 +65,7 @@ How to check it
 
 def write_evidence_package(
     target: IO[bytes],
-    events: Iterable[AuditEvent],
+    events: Iterable[rows.Row],
     *,
     filters: Mapping[str, object],
     generated_by: str,
@@ -86,10 +79,10 @@ def write_evidence_package(
     digest = hashlib.sha256()
     size = 0
     count = 0
-    first: AuditEvent | None = None
-    last: AuditEvent | None = None
+    first: rows.Row | None = None
+    last: rows.Row | None = None
 
-    def tracked(source: Iterable[AuditEvent]) -> Iterator[AuditEvent]:
+    def tracked(source: Iterable[rows.Row]) -> Iterator[rows.Row]:
         nonlocal count, first, last
         for event in source:
             count += 1
@@ -120,10 +113,10 @@ def write_evidence_package(
                 },
             ],
             "segment": {
-                "first_sequence": first.sequence if first else None,
-                "first_prev_hash": first.prev_hash if first else None,
-                "last_sequence": last.sequence if last else None,
-                "last_hash": last.hash if last else None,
+                "first_sequence": first[rows.SEQUENCE] if first else None,
+                "first_prev_hash": first[rows.PREV_HASH] if first else None,
+                "last_sequence": last[rows.SEQUENCE] if last else None,
+                "last_hash": last[rows.HASH] if last else None,
             },
             "signed_head": dict(signed_head),
         }

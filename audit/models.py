@@ -76,6 +76,13 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["event_type", "sequence"], name="audit_type_seq"),
             models.Index(fields=["actor_name", "sequence"], name="audit_actor_seq"),
+            # A person's actions of one kind (e.g. every export by one user):
+            # either single-column index alone would have to skip past all of
+            # that person's other events, or all of that kind by others.
+            models.Index(
+                fields=["actor_name", "event_type", "sequence"],
+                name="audit_actor_type_seq",
+            ),
             models.Index(fields=["flow_id", "sequence"], name="audit_flow_seq"),
             models.Index(fields=["run_id", "sequence"], name="audit_run_seq"),
             models.Index(fields=["system", "sequence"], name="audit_system_seq"),

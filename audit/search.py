@@ -16,6 +16,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from audit import rows
 from audit.models import AuditEvent, EventType
 
 PAGE_SIZE = 50
@@ -147,13 +148,7 @@ def page(
     return Page(rows, older, newer)
 
 
-def iterate(filters: dict[str, object], batch: int = 5000) -> Iterator[AuditEvent]:
-    """Every matching event, oldest first, in keyset batches (constant memory)."""
-    last = 0
-    events = filtered(filters)
-    while True:
-        rows = list(events.filter(sequence__gt=last).order_by("sequence")[:batch])
-        yield from rows
-        if len(rows) < batch:
-            return
-        last = rows[-1].sequence
+def iterate(filters: dict[str, object], batch: int = 5000) -> Iterator[rows.Row]:
+    """Every matching event as a row (``audit.rows.COLUMNS``), oldest first,
+    in keyset batches (constant memory)."""
+    return rows.iterate(filtered(filters), batch)

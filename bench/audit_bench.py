@@ -10,7 +10,8 @@ or ``make bench-audit``. It creates a throw-away database
 1. seeds a valid chain up to ``--events`` events (COPY, hashes computed in
    Python; ``audit_data.seed``), information only;
 2. appends ``--append`` events with ``audit.services.record``, one
-   transaction each, one process, onto the full table;
+   transaction each, one process, onto the full table; then as many again
+   with ``record_many``, 10 and then 50 events per transaction;
 3. verifies the whole chain with ``audit.services.verify_chain``;
 4. times ``audit.search.page`` for every filter of the search form, with
    query counts and EXPLAIN ANALYZE of the queries it ran;
@@ -159,6 +160,45 @@ def append(factory: Any, count: int, first_index: int) -> dict[str, Any]:
     }
 
 
+def append_batched(
+    factory: Any, count: int, first_index: int, per_transaction: int
+) -> dict[str, Any]:
+    """``count`` events with ``record_many``, ``per_transaction`` per call.
+
+    How a flow step records the documents it moved: one lock of the chain
+    head, one INSERT and one commit for the whole step.
+    """
+    from audit.services import Actor, Event, record_many
+
+    def event(index: int) -> Event:
+        fields = factory.fields(index)
+        return Event(
+            fields["event_type"],
+            Actor(fields["actor_type"], fields["actor_name"], fields["actor_id"]),
+            **record_kwargs(fields),
+        )
+
+    durations = []
+    started = time.perf_counter()
+    for start in range(first_index, first_index + count, per_transaction):
+        events = [event(index) for index in range(start, start + per_transaction)]
+        call_started = time.perf_counter()
+        record_many(events)
+        durations.append(time.perf_counter() - call_started)
+    elapsed = time.perf_counter() - started
+    rate = count / elapsed
+    return {
+        "events": count,
+        "events_per_transaction": per_transaction,
+        "seconds": round(elapsed, 2),
+        "events_per_s": round(rate),
+        "per_transaction": latency(durations),
+        "target": TARGETS["append_events_per_s"],
+        "pass": rate >= 2000,
+        "next_index": first_index + count,
+    }
+
+
 def append_breakdown(factory: Any, count: int, first_index: int) -> dict[str, Any]:
     """Where an append's time goes: each SQL statement, and the rest.
 
@@ -257,60 +297,27 @@ def verify() -> dict[str, Any]:
 
 
 def verify_breakdown(rows: int) -> dict[str, Any]:
-    """Split verify_chain's cost on the first ``rows`` events: fetch vs hash.
-
-    Same batches and queries as ``verify_chain``; a third pass fetches the
-    same columns with a plain psycopg cursor (no Django row conversion).
-    """
-    from django.db import connection
-
-    from audit import canonical
+    """Split verify_chain's cost on the first ``rows`` events: reading the
+    rows (``audit.rows.iterate``) against re-computing their hashes."""
+    from audit import rows as audit_rows
     from audit.models import AuditEvent
-    from audit.services import _BATCH, _VERIFY_COLUMNS
 
-    fetch_s = hash_s = 0.0
-    count = last = 0
-    previous = canonical.GENESIS_HASH
-    while count < rows:
-        started = time.perf_counter()
-        batch = list(
-            AuditEvent.objects.filter(sequence__gt=last)
-            .order_by("sequence")
-            .values_list(*_VERIFY_COLUMNS)[:_BATCH]
-        )
-        fetch_s += time.perf_counter() - started
-        if not batch:
-            break
-        started = time.perf_counter()
-        for row in batch:
-            fields = dict(zip(_VERIFY_COLUMNS, row, strict=True))
-            canonical.chain_hash(previous, fields)
-            previous = fields["hash"]
-        hash_s += time.perf_counter() - started
-        count += len(batch)
-        last = batch[-1][0]
-
-    columns = ", ".join(_VERIFY_COLUMNS)
-    raw_count = last = 0
     started = time.perf_counter()
-    with connection.cursor() as cursor, cursor.connection.cursor() as plain:
-        while raw_count < count:
-            plain.execute(
-                f"SELECT {columns} FROM audit_auditevent "  # noqa: S608
-                "WHERE sequence > %s ORDER BY sequence LIMIT %s",
-                (last, _BATCH),
-            )
-            batch = plain.fetchall()
-            if not batch:
-                break
-            raw_count += len(batch)
-            last = batch[-1][0]
-    raw_s = time.perf_counter() - started
+    fetched = list(
+        itertools.islice(audit_rows.iterate(AuditEvent.objects.all(), 20_000), rows)
+    )
+    fetch_s = time.perf_counter() - started
+    previous = fetched[0][audit_rows.PREV_HASH]
+    started = time.perf_counter()
+    for row in fetched:
+        audit_rows.row_hash(previous, row)
+        previous = row[audit_rows.HASH]
+    hash_s = time.perf_counter() - started
+    count = len(fetched)
     return {
         "events": count,
-        "orm_fetch_us_per_event": round(fetch_s / count * 1e6, 2),
-        "zip_and_hash_us_per_event": round(hash_s / count * 1e6, 2),
-        "plain_psycopg_fetch_us_per_event": round(raw_s / raw_count * 1e6, 2),
+        "read_rows_us_per_event": round(fetch_s / count * 1e6, 2),
+        "hash_us_per_event": round(hash_s / count * 1e6, 2),
         "target_budget_us_per_event": 5.0,
     }
 
@@ -698,6 +705,11 @@ def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
     report["append"] = append(factory, args.append, first_index=seeded)
     diagnostics: dict[str, Any] = {}
     index = report["append"].pop("next_index")
+    for per_transaction in (10, 50):
+        log(f"append {args.append:,} events, {per_transaction} per record_many()")
+        batched = append_batched(factory, args.append, index, per_transaction)
+        index = batched.pop("next_index")
+        report[f"append_batched_{per_transaction}"] = batched
     diagnostics["append_breakdown"] = append_breakdown(factory, 500, index)
     index = diagnostics["append_breakdown"].pop("next_index")
     diagnostics["append_synchronous_commit_off"] = append_without_fsync_wait(
@@ -786,6 +798,15 @@ def summary(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "value": report["append"]["events_per_s"],
             "target": TARGETS["append_events_per_s"],
             "pass": report["append"]["pass"],
+            "note": "one event per transaction",
+        },
+        **{
+            f"append_events_per_s_{n}_per_transaction": {
+                "value": report[f"append_batched_{n}"]["events_per_s"],
+                "target": TARGETS["append_events_per_s"],
+                "pass": report[f"append_batched_{n}"]["pass"],
+            }
+            for n in (10, 50)
         },
         "verify_events_per_s": {
             "value": report["verify"]["events_per_s"],

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
-from audit import canonical, services
+from audit import canonical, rows, services
 from audit.models import AuditEvent, ChainHead, EventType
 from audit.services import Actor
 from tests.audit.helpers import bypassing_append_only, raw_sql
@@ -64,6 +65,55 @@ def test_an_event_recorded_in_a_rolled_back_transaction_leaves_no_gap():
 
     assert fourth.sequence == 4
     assert services.verify_chain().ok is True
+
+
+def test_record_many_appends_in_order_under_one_lock():
+    first = services.record(EventType.RUN_STARTED, SYSTEM, run_id=7)
+    batch = services.record_many(
+        [
+            services.Event(
+                EventType.DOCUMENT_TRANSFERRED,
+                SYSTEM,
+                run_id=7,
+                document_ref=f"billing:INV-{n}",
+                payload={"n": n, "api_key": "k-123"},
+            )
+            for n in range(3)
+        ]
+    )
+
+    assert [event.sequence for event in batch] == [2, 3, 4]
+    assert batch[0].prev_hash == first.hash
+    assert [event.prev_hash for event in batch[1:]] == [e.hash for e in batch[:2]]
+    stored = AuditEvent.objects.get(pk=batch[2].pk)
+    assert (stored.sequence, stored.document_ref) == (4, "billing:INV-2")
+    assert stored.payload == {"n": 2, "api_key": "(secret)"}
+    assert ChainHead.objects.get(pk=1).sequence == 4
+    assert services.verify_chain().events_verified == 4
+
+
+def test_a_row_hashes_exactly_like_the_recorded_event():
+    """The tuple path of verify and export builds the very bytes record hashed:
+    awkward text (quotes, control characters, non-Latin script, emoji), big
+    and negative numbers, nested payloads, nulls."""
+    event = services.record(
+        EventType.CONFIG_CHANGED,
+        Actor("user", 'Zoë "Q" O\'Brien \\ \t 田中', 42),
+        summary="line one\nline two\r\x01\x1f \u2028 😀 </script>",
+        business_object="vendor:Ä/Ö",
+        document_size=2**62,
+        occurred_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),  # no microseconds
+        payload={
+            "z": [1, -2.5, None, True, {"b": "\u00e9", "a": "\x7f"}],
+            "a": {"nested": {"deep": 'ä"\\'}},
+            "Émoji": "🧾",
+        },
+    )
+    row = next(iter(rows.iterate(AuditEvent.objects.all())))
+
+    assert row[rows.HASH] == event.hash
+    assert rows.row_hash(event.prev_hash, row) == event.hash
+    assert row[rows.OCCURRED_AT] == "2026-01-02T03:04:05.000000Z"
 
 
 def test_audit_verify_prints_the_count_when_the_chain_holds(capsys):

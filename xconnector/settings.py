@@ -9,6 +9,7 @@ Celery filesystem transport and local file storage, all under ``var/``.
 
 from __future__ import annotations
 
+import base64
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -45,6 +46,15 @@ def _embedded_secret_key(filename: str = "secret_key") -> str:
     return path.read_text().strip()
 
 
+def _embedded_fernet_key() -> str:
+    path = VAR_DIR / "fernet_key"
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 if PRODUCTION:
     SECRET_KEY = env_required("SECRET_KEY", "when XCONNECTOR_ENV=production")
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
@@ -63,6 +73,17 @@ XCONNECTOR_AUDIT_SIGNING_KEY = (
     if PRODUCTION
     else env_str("XCONNECTOR_AUDIT_SIGNING_KEY") or _embedded_secret_key("audit_key")
 )
+
+# Encrypt connection secrets (Fernet keys, newest first, comma-separated):
+# separate from SECRET_KEY so that either can be rotated on its own.
+# ``manage.py rotate_keys`` re-encrypts everything with the first key.
+XCONNECTOR_FERNET_KEYS = (
+    env_list("XCONNECTOR_FERNET_KEYS")
+    if PRODUCTION
+    else env_list("XCONNECTOR_FERNET_KEYS") or [_embedded_fernet_key()]
+)
+if not XCONNECTOR_FERNET_KEYS:
+    env_required("XCONNECTOR_FERNET_KEYS", "when XCONNECTOR_ENV=production")
 
 DEBUG = env_bool("XCONNECTOR_DEBUG", False)
 if PRODUCTION and DEBUG:
@@ -337,6 +358,26 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# --- Connectors ---------------------------------------------------------------
+# Outbound HTTP refuses private, loopback and link-local addresses unless the
+# host (or host:port) is listed here. The embedded demo lists itself, because
+# its emulators answer under /sandbox/ on the same server.
+XCONNECTOR_HTTP_ALLOWED_HOSTS = env_list(
+    "XCONNECTOR_HTTP_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"]
+)
+XCONNECTOR_HTTP_CONNECT_TIMEOUT = env_int("XCONNECTOR_HTTP_CONNECT_TIMEOUT", 5, minimum=1)
+XCONNECTOR_HTTP_READ_TIMEOUT = env_int("XCONNECTOR_HTTP_READ_TIMEOUT", 60, minimum=1)
+# A document larger than this is refused with a clear error (bytes).
+XCONNECTOR_MAX_DOCUMENT_BYTES = env_int(
+    "XCONNECTOR_MAX_DOCUMENT_BYTES", 512 * 1024 * 1024, minimum=1024
+)
+# File-drop folders and written files must lie inside this folder.
+XCONNECTOR_FILES_ROOT = Path(
+    env_str("XCONNECTOR_FILES_ROOT", str(VAR_DIR / "files"))
+).resolve()
+# The emulators of the external systems under /sandbox/<system>/ (demo, tests).
+XCONNECTOR_SANDBOX = env_bool("XCONNECTOR_SANDBOX", not PRODUCTION)
 
 XCONNECTOR_AUDIT_VERIFY_INTERVAL = env_int(
     "XCONNECTOR_AUDIT_VERIFY_INTERVAL", 300, minimum=10

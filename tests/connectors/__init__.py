@@ -1,0 +1,1 @@
+"""Connector framework, connections and the generic connectors."""

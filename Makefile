@@ -17,7 +17,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 run: install
 	@$(BIN)/python manage.py migrate --noinput -v 0
-	@$(BIN)/python manage.py seed_demo
+	@XCONNECTOR_BIND=$(BIND) $(BIN)/python manage.py seed_demo
 	@echo ""
 	@echo "  xConnector is starting at http://$(BIND)/  (Ctrl-C stops web, worker and beat)"
 	@echo ""

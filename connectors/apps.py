@@ -8,3 +8,7 @@ class ConnectorsConfig(AppConfig):
 
     name = "connectors"
     verbose_name = "Connectors"
+
+    def ready(self) -> None:
+        # Registers the system check that reports connectors that fail to load.
+        from connectors import registry  # noqa: F401

@@ -39,6 +39,7 @@ secrets kept out of logs). Connectors MUST NOT import ``integrations`` or
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import inspect
 import re
@@ -49,6 +50,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic_core import to_jsonable_python
 
 from connectors.errors import ConnectorError, PermanentError
 
@@ -63,32 +65,89 @@ CHECK_TIMEOUT = 10  # seconds: the "Test connection" button waits this long
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 
-class Config(BaseModel):
-    """Base of every connector's settings model. Unknown fields are refused."""
+SEP = "__"  # joins the names of nested settings: ``auth__password``
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+class Config(BaseModel):
+    """Base of every connector's settings model. Unknown fields are refused.
+
+    Secrets may sit in nested models (an ``auth`` block, say); they are
+    stored apart from the other settings under flat names that join the
+    path with ``SEP`` (``auth__client_secret``).
+    """
+
+    # Pydantic quotes the input in its errors: never, since it holds secrets.
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, hide_input_in_errors=True
+    )
 
     @classmethod
     def secret_fields(cls) -> tuple[str, ...]:
-        """Names of the fields typed ``SecretStr`` (or ``SecretStr | None``)."""
-        return tuple(
-            name
-            for name, info in cls.model_fields.items()
-            if info.annotation is SecretStr or SecretStr in get_args(info.annotation)
-        )
+        """Flat names of every field typed ``SecretStr``, at any depth."""
+        return tuple(dict.fromkeys(_secret_names(cls, "")))
+
+    @classmethod
+    def from_parts(
+        cls, settings: Mapping[str, Any], secrets: Mapping[str, str]
+    ) -> Config:
+        """Validate stored settings plus decrypted secrets (flat names)."""
+        data = copy.deepcopy(dict(settings))
+        for name, value in secrets.items():
+            target = data
+            *path, last = name.split(SEP)
+            for part in path:
+                target = target.setdefault(part, {})
+            target[last] = value
+        return cls.model_validate(data)
 
     def public_settings(self) -> dict[str, Any]:
-        """The non-secret settings as JSON-ready data."""
-        return self.model_dump(mode="json", exclude=set(self.secret_fields()))
+        """The settings without any secret, as JSON-ready data."""
+        return _public(self)
 
     def secret_values(self) -> dict[str, str]:
-        """The secrets in clear text, for encryption only. Unset ones omitted."""
-        values = {}
-        for name in self.secret_fields():
-            value = getattr(self, name)
-            if value is not None and value.get_secret_value():
-                values[name] = value.get_secret_value()
-        return values
+        """The secrets in clear text by flat name, for encryption only."""
+        return dict(_secrets(self, ""))
+
+
+def _field_models(annotation: Any) -> list[type[BaseModel]]:
+    found = []
+    for arg in (annotation, *get_args(annotation)):
+        for inner in (arg, *get_args(arg)):
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                found.append(inner)
+    return found
+
+
+def _secret_names(model: type[BaseModel], prefix: str) -> Iterator[str]:
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if annotation is SecretStr or SecretStr in get_args(annotation):
+            yield f"{prefix}{name}"
+        for nested in _field_models(annotation):
+            yield from _secret_names(nested, f"{prefix}{name}{SEP}")
+
+
+def _public(model: BaseModel) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, SecretStr):
+            continue
+        data[name] = (
+            _public(value)
+            if isinstance(value, BaseModel)
+            else to_jsonable_python(value)
+        )
+    return data
+
+
+def _secrets(model: BaseModel, prefix: str) -> Iterator[tuple[str, str]]:
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, SecretStr) and value.get_secret_value():
+            yield f"{prefix}{name}", value.get_secret_value()
+        elif isinstance(value, BaseModel):
+            yield from _secrets(value, f"{prefix}{name}{SEP}")
 
 
 # --- Documents ------------------------------------------------------------------
@@ -328,6 +387,8 @@ class Connector:
 
     actions: ClassVar[dict[str, ActionSpec]] = {}
     triggers: ClassVar[dict[str, TriggerSpec]] = {}
+    # Templates show connector classes; Django would call them otherwise.
+    do_not_call_in_templates: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

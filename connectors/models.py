@@ -79,9 +79,7 @@ class Connection(models.Model):
 
     def config(self) -> Config:
         """The validated settings with the secrets, for the connector only."""
-        return self.connector_class.Config.model_validate(
-            {**self.settings, **self.secrets()}
-        )
+        return self.connector_class.Config.from_parts(self.settings, self.secrets())
 
     def connector(self) -> Connector:
         return self.connector_class(self.config(), connection_id=self.pk)
@@ -153,6 +151,7 @@ class OutboxMessage(models.Model):
     from_address = models.CharField(max_length=300)
     to = models.JSONField(default=list)
     cc = models.JSONField(default=list, blank=True)
+    bcc = models.JSONField(default=list, blank=True)  # not in the .eml's headers
     subject = models.CharField(max_length=500, blank=True)
     body_text = models.TextField(blank=True)
     # [{"name", "media_type", "size", "sha256"}]; the bytes are in the .eml
@@ -161,6 +160,14 @@ class OutboxMessage(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # A retried send (same idempotency key, same Message-ID) is kept once.
+            models.UniqueConstraint(
+                fields=["message_id"],
+                condition=~models.Q(message_id=""),
+                name="outbox_message_id_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.subject or "(no subject)"

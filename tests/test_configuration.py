@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import subprocess
@@ -40,6 +41,9 @@ def production_env(tmp_path: Path) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
         "XCONNECTOR_AUDIT_SIGNING_KEY": secrets.token_urlsafe(32),
+        "XCONNECTOR_FERNET_KEYS": base64.urlsafe_b64encode(
+            secrets.token_bytes(32)
+        ).decode(),
         "XCONNECTOR_VAR_DIR": str(tmp_path / "var"),
     }
 
@@ -82,6 +86,19 @@ def test_production_without_a_broker_stops_with_one_sentence(tmp_path):
     assert result.stderr.strip() == (
         "xConnector cannot start: "
         "CELERY_BROKER_URL must be set when XCONNECTOR_ENV=production."
+    )
+
+
+def test_production_without_fernet_keys_stops_with_one_sentence(tmp_path):
+    env = production_env(tmp_path)
+    del env["XCONNECTOR_FERNET_KEYS"]
+
+    result = manage("check", **env)
+
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "xConnector cannot start: "
+        "XCONNECTOR_FERNET_KEYS must be set when XCONNECTOR_ENV=production."
     )
 
 

@@ -92,6 +92,8 @@ if PRODUCTION and DEBUG:
         "debug pages show settings and data to anyone."
     )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Tabler's alert colours for Django's message levels.
+MESSAGE_TAGS = {40: "danger"}  # messages.ERROR
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -356,6 +358,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
     },
 }
 
@@ -366,11 +369,18 @@ LOGGING = {
 XCONNECTOR_HTTP_ALLOWED_HOSTS = env_list(
     "XCONNECTOR_HTTP_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"]
 )
-XCONNECTOR_HTTP_CONNECT_TIMEOUT = env_int("XCONNECTOR_HTTP_CONNECT_TIMEOUT", 5, minimum=1)
+XCONNECTOR_HTTP_CONNECT_TIMEOUT = env_int(
+    "XCONNECTOR_HTTP_CONNECT_TIMEOUT", 5, minimum=1
+)
 XCONNECTOR_HTTP_READ_TIMEOUT = env_int("XCONNECTOR_HTTP_READ_TIMEOUT", 60, minimum=1)
 # A document larger than this is refused with a clear error (bytes).
 XCONNECTOR_MAX_DOCUMENT_BYTES = env_int(
     "XCONNECTOR_MAX_DOCUMENT_BYTES", 512 * 1024 * 1024, minimum=1024
+)
+# Attachments of one e-mail together (bytes): mail servers rarely take more
+# than 25 MB, and a message is built in memory.
+XCONNECTOR_EMAIL_MAX_BYTES = env_int(
+    "XCONNECTOR_EMAIL_MAX_BYTES", 25 * 1024 * 1024, minimum=1024
 )
 # File-drop folders and written files must lie inside this folder.
 XCONNECTOR_FILES_ROOT = Path(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from connectors.webhook.views import receive_hook
 from xconnector import views
 
 urlpatterns = [
@@ -12,8 +14,13 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     *[path(f"{key}/", views.section, {"key": key}, name=key) for key in views.SECTIONS],
+    path("connections/", include("connectors.urls")),
+    path("hooks/<int:connection_id>/", receive_hook, name="webhook-receive"),
     path("audit/", include("audit.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", views.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
 ]
+
+if settings.XCONNECTOR_SANDBOX:
+    urlpatterns.append(path("sandbox/", include("connectors.sandbox_urls")))

@@ -65,14 +65,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 # What each section is for, shown until the section has something in it.
 SECTIONS: dict[str, dict[str, str]] = {
-    "connections": {
-        "title": "Connections",
-        "icon": "plug-connected",
-        "lead": "A connection holds the address and credentials xConnector uses "
-        "to reach one system: Content Server, Dynamics 365, Exstream, Trading "
-        "Grid, or any REST, e-mail or file system.",
-        "empty": "No connections yet.",
-    },
     "flows": {
         "title": "Flows",
         "icon": "route",

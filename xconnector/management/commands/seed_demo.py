@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from connectors.demo import seed_demo_connections
 from xconnector.demo import seed_demo_users
 
 
 class Command(BaseCommand):
-    help = "Create the demo users (one per role) and print their logins. Demo only."
+    help = (
+        "Create the demo users (one per role) and connections to the built-in "
+        "emulators, and print the logins. Demo only."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--base-url",
+            default=f"http://{os.environ.get('XCONNECTOR_BIND', '127.0.0.1:8000')}",
+            help="Where the demo server answers; its emulators are under /sandbox/.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
@@ -19,8 +31,13 @@ class Command(BaseCommand):
                 "Demo data is never loaded when XCONNECTOR_ENV=production."
             )
         logins = seed_demo_users()
+        connections = seed_demo_connections(options["base_url"])
         self.stdout.write("Demo logins (demo only; kept in var/demo_logins.json):")
         for login in logins:
             self.stdout.write(
                 f"  {login.role:<20} {login.username:<10} {login.password}"
             )
+        self.stdout.write(
+            f"Demo connections: {len(connections)} "
+            f"({', '.join(c.name for c in connections)})."
+        )

@@ -1,0 +1,69 @@
+"""Demo connections for the embedded mode, pointing at the built-in emulators.
+
+``manage.py seed_demo`` creates them once (by name); production never does.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from typing import Any
+
+from audit.services import Actor
+from connectors import services
+from connectors.models import Connection
+
+
+def demo_connections(base_url: str) -> list[dict[str, Any]]:
+    sandbox = f"{base_url.rstrip('/')}/sandbox"
+    webhook_key = base64.b64encode(secrets.token_bytes(24)).decode()
+    return [
+        {
+            "connector_key": "http",
+            "name": "Orders API (sandbox)",
+            "description": "The emulated orders REST API under /sandbox/http/.",
+            "settings": {
+                "base_url": f"{sandbox}/http/",
+                "health_path": "secure/orders",
+                "auth": {"type": "bearer"},
+            },
+            # A public value of the emulator, not a real credential.
+            "secrets": {"auth__token": "sandbox-token"},
+        },
+        {
+            "connector_key": "webhook",
+            "name": "Partner webhooks",
+            "description": "Signed deliveries (Standard Webhooks) from partners.",
+            "settings": {"verification": "standard_webhooks"},
+            "secrets": {"secret": f"whsec_{webhook_key}"},
+        },
+        {
+            "connector_key": "email",
+            "name": "Notifications (local outbox)",
+            "description": "E-mails stay in the demo's outbox; nothing is sent.",
+            "settings": {
+                "mode": "outbox",
+                "from_address": "xconnector@demo.xconnector.local",
+            },
+            "secrets": {},
+        },
+        {
+            "connector_key": "files",
+            "name": "Scanner drop folder",
+            "description": "PDFs from the mail-room scanner.",
+            "settings": {"folder": "inbox/scans", "pattern": "*.pdf"},
+            "secrets": {},
+        },
+    ]
+
+
+def seed_demo_connections(base_url: str) -> list[Connection]:
+    """Create the demo connections that do not exist yet; return all of them."""
+    actor = Actor.system("demo seed")
+    result = []
+    for spec in demo_connections(base_url):
+        existing = Connection.objects.filter(name=spec["name"]).first()
+        if existing is None:
+            existing = services.create_connection(actor, **spec)
+        result.append(existing)
+    return result

@@ -1,0 +1,3 @@
+"""File drop folders: pick up dropped files, write files out."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Inbound webhooks: authenticate a delivery, parse it, keep it once."""
+
+from __future__ import annotations

@@ -34,6 +34,8 @@ class Spec:
     secret: bool
     # (discriminator form field name, the kinds it belongs to) inside a union
     only_for: tuple[str, frozenset[str]] | None = None
+    # Labels of a choice of kinds: each kind model's title
+    choice_labels: tuple[tuple[str, str], ...] = ()
 
 
 def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
@@ -87,7 +89,11 @@ def specs(model: type[BaseModel], prefix: str = "", only_for=None) -> Iterator[S
                 description=info.description,
             )
             disc_name = f"{name}{SEP}{discriminator}"
-            yield Spec(disc_name, disc_info, choice, False, only_for)
+            labels = tuple(
+                (value, str(model.model_config.get("title") or _choice_label(value)))
+                for value, model in variants.items()
+            )
+            yield Spec(disc_name, disc_info, choice, False, only_for, labels)
             # A field several kinds share (client id of OAuth2 and of Entra)
             # is one form field, shown for each of those kinds.
             merged: dict[str, Spec] = {}
@@ -146,11 +152,10 @@ def _form_field(spec: Spec, *, secret_is_set: bool) -> forms.Field:
         values = (
             get_args(annotation) if origin is Literal else [m.value for m in annotation]
         )
-        return forms.ChoiceField(
-            choices=[(str(v), _choice_label(v)) for v in values],
-            required=required,
-            **common,
-        )
+        choices = list(spec.choice_labels) or [
+            (str(v), _choice_label(v)) for v in values
+        ]
+        return forms.ChoiceField(choices=choices, required=required, **common)
     if origin in (list, tuple, set):
         return forms.CharField(
             required=required,
@@ -166,6 +171,22 @@ def _form_field(spec: Spec, *, secret_is_set: bool) -> forms.Field:
             label=common["label"],
         )
     return forms.CharField(required=required, **common)
+
+
+def _default(spec: Spec) -> Any:
+    """A field's default as the form shows it; None for none or a model."""
+    if spec.secret or spec.info.is_required():
+        return None
+    value = spec.info.get_default(call_default_factory=True)
+    if isinstance(value, BaseModel) or value is None:
+        return None
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, list | tuple | set):
+        return "\n".join(map(str, value)) or None
+    if isinstance(value, dict):
+        return "\n".join(f"{k}: {v}" for k, v in value.items()) or None
+    return value
 
 
 def _choice_label(value: Any) -> str:
@@ -185,8 +206,12 @@ class ConnectionForm(forms.Form):
         config_class: type[Config],
         *args: Any,
         secrets_set_at: Mapping[str, str] | None = None,
+        rerender: bool = False,
         **kwargs: Any,
     ) -> None:
+        """Fields start at the Config's defaults unless ``initial`` has them.
+        ``rerender``: ``initial`` is what someone already filled in, where a
+        missing checkbox means unticked, not "use the default"."""
         super().__init__(*args, **kwargs)
         self.config_class = config_class
         self.secrets_set_at = dict(secrets_set_at or {})
@@ -199,6 +224,11 @@ class ConnectionForm(forms.Form):
                 self.secrets_set_at.get(spec.name, "") if spec.secret else ""
             )  # type: ignore[attr-defined]
             self.fields[spec.name] = field
+            unticked = rerender and spec.annotation is bool
+            if spec.name not in self.initial and not unticked:
+                default = _default(spec)
+                if default is not None:
+                    self.initial[spec.name] = default
         for field in self.fields.values():
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput | forms.Select):

@@ -71,7 +71,9 @@ def connection_create(request: HttpRequest) -> HttpResponse:
     key = request.POST.get("connector") or request.GET.get("connector", "")
     connector = _connector(key)
     if request.htmx and request.method == "POST":
-        form = ConnectionForm(connector.Config, initial=request.POST.dict())
+        form = ConnectionForm(
+            connector.Config, initial=request.POST.dict(), rerender=True
+        )
         return _form_page(request, connector, form, None)
     form = ConnectionForm(
         connector.Config, request.POST if request.method == "POST" else None
@@ -113,6 +115,7 @@ def connection_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 connector.Config,
                 initial=request.POST.dict(),
                 secrets_set_at=connection.secrets_set_at,
+                rerender=True,
             )
             return _form_page(request, connector, form, connection)
         form = ConnectionForm(

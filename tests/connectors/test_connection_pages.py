@@ -177,3 +177,14 @@ def test_the_empty_list_invites_to_add_a_connection(admin_client):
 
     assert "No connections yet" in page
     assert "Add your first connection" in page
+
+
+def test_a_new_form_starts_at_the_safe_defaults(admin_client):
+    page = admin_client.get(
+        "/connections/new/settings/?connector=http"
+    ).content.decode()
+
+    assert 'name="verify_tls" id="id_verify_tls" checked' in page
+    assert '<option value="none" selected>No authentication</option>' in page
+    assert '<option value="bearer">Bearer token</option>' in page
+    assert 'name="auth__token"' not in page  # until bearer is chosen

@@ -188,3 +188,58 @@ def test_a_new_form_starts_at_the_safe_defaults(admin_client):
     assert '<option value="none" selected>No authentication</option>' in page
     assert '<option value="bearer">Bearer token</option>' in page
     assert 'name="auth__token"' not in page  # until bearer is chosen
+
+
+def create_http(admin_client, base_url: str) -> Connection:
+    admin_client.post(
+        "/connections/new/settings/?connector=http",
+        {"name": "Partner API", "base_url": base_url, "auth__type": "none"},
+    )
+    return Connection.objects.get(name="Partner API")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_an_invalid_address_is_refused_on_save(admin_client):
+    response = admin_client.post(
+        "/connections/new/settings/?connector=http",
+        {"name": "Partner API", "base_url": "ftp//partner", "auth__type": "none"},
+    )
+
+    assert "is not a valid web address" in response.content.decode()
+    assert Connection.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("base_url", "message"),
+    [
+        (
+            "http://127.0.0.1:{port}/",
+            "could not connect to 127.0.0.1:{port}: connection refused",
+        ),
+        (
+            "http://10.255.255.1/",
+            "The address 10.255.255.1 is private",
+        ),
+    ],
+    ids=["connection-refused", "private-address"],
+)
+def test_the_test_button_says_what_went_wrong(admin_client, base_url, message):
+    port = free_port()
+    connection = create_http(admin_client, base_url.format(port=port))
+
+    page = admin_client.post(
+        f"/connections/{connection.pk}/test/", HTTP_HX_REQUEST="true"
+    ).content.decode()
+
+    connection.refresh_from_db()
+    assert connection.status == "failing"
+    assert message.format(port=port) in connection.last_check_message
+    assert message.format(port=port) in page
+    assert 'data-status="failing"' in page

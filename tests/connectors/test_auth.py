@@ -178,7 +178,7 @@ def test_the_client_credentials_can_go_in_the_form_body(server):
 def test_a_token_is_fetched_again_shortly_before_it_expires(server, monkeypatch):
     # given: a token that lives 120 seconds
     now = [1000.0]
-    monkeypatch.setattr(auth, "_clock", lambda: now[0])
+    monkeypatch.setattr(auth.tokens, "_clock", lambda: now[0])
     identity_provider(server, lifetime=120)
     scheme = oauth(server)
 

@@ -1,111 +1,30 @@
-"""Authentication schemes shared by connectors, as ``requests`` auth objects.
-
-Each scheme is built from plain values and handed to ``HttpClient(auth=...)``:
-``BasicAuth``, ``ApiKeyAuth``, ``BearerAuth``, ``OAuth2ClientCredentials``
-and ``EntraClientCredentials``. Every scheme offers ``secret_values()``, so
-the client can keep those values out of logs and error messages.
-
-The two token schemes fetch a bearer token, keep it until shortly before it
-expires (shared in-process by every connection with the same token URL,
-client and scope; thread-safe) and, when the API answers 401, fetch a new
-one and retry the request once. Token requests go through ``HttpClient`` as
-well, so the SSRF guard covers the identity provider too.
-
-``AuthSettings`` is the settings half: a pydantic union told apart by
-``type`` (none, basic, api_key, bearer, oauth2_client_credentials,
-entra_client_credentials), with secrets typed ``SecretStr``, for a
-connector's Config to embed (``auth: AuthSettings``). ``build_auth(settings)``
-turns it into a scheme.
-"""
+"""Bearer tokens fetched from an identity provider: OAuth 2.0 client
+credentials and Microsoft Entra ID (msal), cached and refreshed once on 401."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import msal
 import requests
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from requests.auth import AuthBase
 from requests.hooks import default_hooks
 
+from connectors.auth.schemes import BasicAuth
 from connectors.errors import AuthError, ConnectorError, PermanentError, TransientError
 from connectors.http import HttpClient, parse_target, redact_url, scrub
 from connectors.http.client import Timeout
 
 ENTRA_AUTHORITY_HOST = "https://login.microsoftonline.com"
 
+ENTRA_AUTHORITY_HOST = "https://login.microsoftonline.com"
+
 _clock: Callable[[], float] = time.monotonic  # tests move time forward
-
-
-# --- Static credentials ---------------------------------------------------------------
-
-
-class BasicAuth(AuthBase):
-    """HTTP Basic authentication (user name and password, UTF-8)."""
-
-    def __init__(self, username: str, password: str) -> None:
-        self.username = username
-        self.password = password
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        pair = f"{self.username}:{self.password}".encode()
-        r.headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
-        return r
-
-    def secret_values(self) -> list[str]:
-        return [self.password]
-
-    def __repr__(self) -> str:
-        return f"BasicAuth({self.username!r}, ***)"
-
-
-class ApiKeyAuth(AuthBase):
-    """An API key in a header (``X-API-Key: ...``) or a query parameter."""
-
-    def __init__(
-        self, name: str, value: str, location: Literal["header", "query"] = "header"
-    ) -> None:
-        if location not in ("header", "query"):
-            raise ValueError(f"location must be header or query, not {location!r}")
-        self.name = name
-        self.value = value
-        self.location = location
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        if self.location == "header":
-            r.headers[self.name] = self.value
-        else:
-            r.prepare_url(r.url, {self.name: self.value})
-        return r
-
-    def secret_values(self) -> list[str]:
-        return [self.value]
-
-    def __repr__(self) -> str:
-        return f"ApiKeyAuth({self.name!r}, ***, {self.location!r})"
-
-
-class BearerAuth(AuthBase):
-    """A fixed bearer token (``Authorization: Bearer ...``)."""
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.headers["Authorization"] = f"Bearer {self.token}"
-        return r
-
-    def secret_values(self) -> list[str]:
-        return [self.token]
-
-    def __repr__(self) -> str:
-        return "BearerAuth(***)"
 
 
 # --- Tokens fetched from an identity provider -----------------------------------------
@@ -479,169 +398,3 @@ class _MsalHttp:
 
     def close(self) -> None:
         self._client.close()
-
-
-# --- Settings -------------------------------------------------------------------------
-
-
-class _Scheme(BaseModel):
-    # Extra keys are ignored, not refused: a secret stored for the scheme
-    # used before (auth__password after a switch to bearer) must not make
-    # the connection unreadable.
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-
-
-class NoAuthSettings(_Scheme):
-    """No authentication."""
-
-    model_config = ConfigDict(title="No authentication")
-    type: Literal["none"] = "none"
-
-
-class BasicAuthSettings(_Scheme):
-    """HTTP Basic: a user name and a password."""
-
-    model_config = ConfigDict(title="User name and password")
-    type: Literal["basic"] = "basic"
-    username: str = Field(min_length=1, title="User name")
-    password: SecretStr = Field(title="Password")
-
-
-class ApiKeySettings(_Scheme):
-    """An API key in a header or a query parameter."""
-
-    model_config = ConfigDict(title="API key")
-    type: Literal["api_key"] = "api_key"
-    name: str = Field(
-        "X-API-Key",
-        min_length=1,
-        title="Header or parameter name",
-        description="The header or query parameter that carries the key.",
-    )
-    location: Literal["header", "query"] = Field("header", title="Send the key as")
-    value: SecretStr = Field(title="API key")
-
-
-class BearerSettings(_Scheme):
-    """A fixed bearer token."""
-
-    model_config = ConfigDict(title="Bearer token")
-    type: Literal["bearer"] = "bearer"
-    token: SecretStr = Field(title="Token")
-
-
-class OAuth2ClientCredentialsSettings(_Scheme):
-    """OAuth 2.0 client credentials from any identity provider."""
-
-    model_config = ConfigDict(title="OAuth 2.0 client credentials")
-    type: Literal["oauth2_client_credentials"] = "oauth2_client_credentials"
-    token_url: str = Field(
-        title="Token URL", description="The identity provider's token endpoint."
-    )
-    client_id: str = Field(min_length=1, title="Client ID")
-    client_secret: SecretStr = Field(title="Client secret")
-    scope: str = Field("", title="Scope", description="Space-separated; optional.")
-    client_auth: Literal["basic", "body"] = Field(
-        "basic",
-        title="Send the client credentials",
-        description="In an Authorization header (basic) or in the form body (body).",
-    )
-
-    @field_validator("token_url")
-    @classmethod
-    def _web_address(cls, value: str) -> str:
-        try:
-            parse_target(value)
-        except PermanentError as error:
-            raise ValueError(error.message) from None
-        return value
-
-
-class EntraSettings(_Scheme):
-    """An app registered in Microsoft Entra ID (Dynamics 365, Graph, ...)."""
-
-    model_config = ConfigDict(title="Microsoft Entra ID app")
-    type: Literal["entra_client_credentials"] = "entra_client_credentials"
-    tenant: str = Field(
-        min_length=1,
-        title="Tenant",
-        description="The directory (tenant) ID or domain, or a full authority URL.",
-    )
-    client_id: str = Field(min_length=1, title="Client ID")
-    client_secret: SecretStr = Field(title="Client secret")
-    scope: str = Field(
-        min_length=1,
-        title="Scope",
-        description="Usually https://<resource>/.default, e.g. "
-        "https://contoso.crm.dynamics.com/.default.",
-    )
-
-
-AuthSettings = Annotated[
-    NoAuthSettings
-    | BasicAuthSettings
-    | ApiKeySettings
-    | BearerSettings
-    | OAuth2ClientCredentialsSettings
-    | EntraSettings,
-    Field(discriminator="type"),
-]
-
-
-def build_auth(
-    settings: BaseModel | None,
-    *,
-    verify: bool | str = True,
-    timeout: Timeout | None = None,
-) -> AuthBase | None:
-    """The auth scheme that ``settings`` (an ``AuthSettings``) describes, or
-    None for no authentication. ``verify`` and ``timeout`` apply to token
-    requests."""
-    match settings:
-        case BasicAuthSettings():
-            return BasicAuth(settings.username, settings.password.get_secret_value())
-        case ApiKeySettings():
-            return ApiKeyAuth(
-                settings.name, settings.value.get_secret_value(), settings.location
-            )
-        case BearerSettings():
-            return BearerAuth(settings.token.get_secret_value())
-        case OAuth2ClientCredentialsSettings():
-            return OAuth2ClientCredentials(
-                settings.token_url,
-                settings.client_id,
-                settings.client_secret.get_secret_value(),
-                settings.scope or None,
-                client_auth=settings.client_auth,
-                verify=verify,
-                timeout=timeout,
-            )
-        case EntraSettings():
-            return EntraClientCredentials(
-                settings.tenant,
-                settings.client_id,
-                settings.client_secret.get_secret_value(),
-                settings.scope,
-                verify=verify,
-                timeout=timeout,
-            )
-    return None
-
-
-__all__ = [
-    "ApiKeyAuth",
-    "ApiKeySettings",
-    "AuthSettings",
-    "BasicAuth",
-    "BasicAuthSettings",
-    "BearerAuth",
-    "BearerSettings",
-    "EntraClientCredentials",
-    "EntraSettings",
-    "NoAuthSettings",
-    "OAuth2ClientCredentials",
-    "OAuth2ClientCredentialsSettings",
-    "TokenAuth",
-    "build_auth",
-    "forget_tokens",
-]

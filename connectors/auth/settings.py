@@ -10,9 +10,8 @@ from requests.auth import AuthBase
 
 from connectors.auth.schemes import ApiKeyAuth, BasicAuth, BearerAuth
 from connectors.auth.tokens import EntraClientCredentials, OAuth2ClientCredentials
-from connectors.errors import PermanentError
-from connectors.http import parse_target
 from connectors.http.client import Timeout
+from connectors.http.safety import web_address
 
 ENTRA_AUTHORITY_HOST = "https://login.microsoftonline.com"
 
@@ -85,11 +84,7 @@ class OAuth2ClientCredentialsSettings(_Scheme):
     @field_validator("token_url")
     @classmethod
     def _web_address(cls, value: str) -> str:
-        try:
-            parse_target(value)
-        except PermanentError as error:
-            raise ValueError(error.message) from None
-        return value
+        return web_address(value)
 
 
 class EntraSettings(_Scheme):

@@ -15,10 +15,9 @@ from connectors.base import (
     Connector,
     action,
 )
-from connectors.errors import PermanentError
 from connectors.http.client import HttpClient
 from connectors.http.pagination import MISSING, Pagination, dig, fetch_pages
-from connectors.http.safety import parse_target
+from connectors.http.safety import parse_target, web_address
 
 JsonValue = Any
 _CREDENTIAL_HEADERS = (
@@ -65,11 +64,7 @@ class HttpConfig(Config):
     @field_validator("base_url")
     @classmethod
     def _web_address(cls, value: str) -> str:
-        try:
-            parse_target(value)
-        except PermanentError as error:
-            raise ValueError(error.message) from None
-        return value
+        return web_address(value)
 
     @field_validator("headers")
     @classmethod

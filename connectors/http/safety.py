@@ -186,6 +186,16 @@ def parse_target(url: str) -> Target:
     return Target(parts.scheme, parts.hostname.lower(), port or default)
 
 
+def web_address(value: str) -> str:
+    """A pydantic validator: ``value`` if it is a web address, else the
+    reason as a ValueError (shown beside the field)."""
+    try:
+        parse_target(value)
+    except PermanentError as error:
+        raise ValueError(error.message) from None
+    return value
+
+
 def is_allowlisted(target: Target) -> bool:
     """Whether the host, or host:port, is in XCONNECTOR_HTTP_ALLOWED_HOSTS."""
     names = {target.host, target.host_port}

@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "pgtrigger",
     "xconnector",
     "connectors",
+    "connectors.sandbox",
     "integrations",
     "workspaces",
     "audit",

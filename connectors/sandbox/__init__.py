@@ -1,0 +1,1 @@
+"""State of the emulated external systems (demo and tests only)."""

@@ -9,12 +9,14 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from audit import services as audit
+from connectors.models import Connection, ConnectionStatus
 from xconnector import health, metrics
 
 
@@ -60,7 +62,32 @@ class LogoutView(auth_views.LogoutView):
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "dashboard.html", {"health": health.snapshot()})
+    return render(
+        request,
+        "dashboard.html",
+        {"health": health.snapshot(), "connections": _connection_summary(request)},
+    )
+
+
+def _connection_summary(request: HttpRequest) -> dict[str, object] | None:
+    """How many connections work, fail or were never tested; the failing
+    ones by name, so a broken credential is seen before a run needs it."""
+    if not request.user.has_perm("connectors.view_connection"):
+        return None
+    counts = dict(
+        Connection.objects.values_list("status").annotate(n=Count("id")).order_by()
+    )
+    return {
+        "total": sum(counts.values()),
+        "healthy": counts.get(ConnectionStatus.HEALTHY, 0),
+        "failing": counts.get(ConnectionStatus.FAILING, 0),
+        "untested": counts.get(ConnectionStatus.UNTESTED, 0),
+        "failing_list": list(
+            Connection.objects.filter(status=ConnectionStatus.FAILING).order_by("name")[
+                :5
+            ]
+        ),
+    }
 
 
 # What each section is for, shown until the section has something in it.

@@ -243,3 +243,32 @@ def test_the_test_button_says_what_went_wrong(admin_client, base_url, message):
     assert message.format(port=port) in connection.last_check_message
     assert message.format(port=port) in page
     assert 'data-status="failing"' in page
+
+
+def test_the_dashboard_counts_connections_and_names_the_failing_ones(
+    admin_client, sample_connector
+):
+    actor = Actor("user", "ada", None)
+    for name, password in [("ERP", "right"), ("CRM", "wrong"), ("DMS", None)]:
+        connection = services.create_connection(
+            actor,
+            connector_key="sample",
+            name=name,
+            settings={
+                "base_url": f"https://{name.lower()}.example.com",
+                **({"auth": {"type": "basic", "username": "svc"}} if password else {}),
+            },
+            secrets={"auth__password": password} if password else {},
+        )
+        if name != "DMS":
+            services.check_connection(connection)
+
+    page = admin_client.get("/").content.decode()
+
+    assert '<span class="xc-count-number text-green">1</span> working' in page
+    assert '<span class="xc-count-number text-red">1</span> failing' in page
+    assert (
+        '<span class="xc-count-number text-secondary">1</span> not tested yet' in page
+    )
+    assert "CRM</a>" in page
+    assert "Sample system refused the user name or password." in page

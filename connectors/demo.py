@@ -58,12 +58,28 @@ def demo_connections(base_url: str) -> list[dict[str, Any]]:
 
 
 def seed_demo_connections(base_url: str) -> list[Connection]:
-    """Create the demo connections that do not exist yet; return all of them."""
+    """Create the demo connections that do not exist yet, point the existing
+    ones at ``base_url``; return all of them."""
     actor = Actor.system("demo seed")
     result = []
     for spec in demo_connections(base_url):
         existing = Connection.objects.filter(name=spec["name"]).first()
         if existing is None:
             existing = services.create_connection(actor, **spec)
+        elif "base_url" in spec["settings"] and (
+            existing.settings.get("base_url") != spec["settings"]["base_url"]
+        ):
+            # The demo now answers on another address (make run BIND=...).
+            existing = services.update_connection(
+                actor,
+                existing,
+                name=existing.name,
+                description=existing.description,
+                settings={
+                    **existing.settings,
+                    "base_url": spec["settings"]["base_url"],
+                },
+                new_secrets={},
+            )
         result.append(existing)
     return result

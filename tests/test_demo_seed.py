@@ -52,7 +52,7 @@ def test_the_demo_connections_work_against_the_emulators(
     settings.VAR_DIR = tmp_path
     settings.XCONNECTOR_FILES_ROOT = tmp_path / "files"
 
-    call_command("seed_demo", base_url=live_server.url)
+    call_command("seed_demo", base_url="http://127.0.0.1:9")  # an earlier BIND
     call_command("seed_demo", base_url=live_server.url)
 
     assert "Demo connections: 4 (Orders API (sandbox), Partner webhooks" in (

@@ -128,7 +128,13 @@ def _label(spec: Spec) -> str:
 
 def _form_field(spec: Spec, *, secret_is_set: bool) -> forms.Field:
     info, annotation = spec.info, spec.annotation
-    required = info.is_required() and spec.only_for is None
+    # A field shown only for some choices cannot be required in the form:
+    # the Config says whether it is needed for the choice made.
+    required = (
+        info.is_required()
+        and spec.only_for is None
+        and not _extra(spec).get("show_when")
+    )
     common = {"label": _label(spec), "help_text": info.description or ""}
     origin = get_origin(annotation)
     if spec.secret:
@@ -152,8 +158,9 @@ def _form_field(spec: Spec, *, secret_is_set: bool) -> forms.Field:
         values = (
             get_args(annotation) if origin is Literal else [m.value for m in annotation]
         )
+        labels = _extra(spec).get("choice_labels") or {}
         choices = list(spec.choice_labels) or [
-            (str(v), _choice_label(v)) for v in values
+            (str(v), labels.get(str(v), _choice_label(v))) for v in values
         ]
         return forms.ChoiceField(choices=choices, required=required, **common)
     if origin in (list, tuple, set):
@@ -171,6 +178,11 @@ def _form_field(spec: Spec, *, secret_is_set: bool) -> forms.Field:
             label=common["label"],
         )
     return forms.CharField(required=required, **common)
+
+
+def _extra(spec: Spec) -> dict[str, Any]:
+    extra = spec.info.json_schema_extra
+    return extra if isinstance(extra, dict) else {}
 
 
 def _default(spec: Spec) -> Any:
@@ -248,8 +260,15 @@ class ConnectionForm(forms.Form):
         return str(value)
 
     def visible(self, name: str) -> bool:
+        """Shown: outside a union, or in the chosen kind; and where the field
+        says ``show_when`` (``{"verification": ["github"]}``), only then."""
         spec = getattr(self.fields[name], "spec", None)
-        if spec is None or spec.only_for is None:
+        if spec is None:
+            return True
+        for other, values in (_extra(spec).get("show_when") or {}).items():
+            if other in self.fields and self.chosen(other) not in values:
+                return False
+        if spec.only_for is None:
             return True
         discriminator, kinds = spec.only_for
         return self.visible(discriminator) and self.chosen(discriminator) in kinds

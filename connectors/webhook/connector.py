@@ -49,6 +49,7 @@ from connectors.webhook.signatures import (
 Verification = Literal[
     "none", "shared_secret_header", "shared_secret_query", "github", "standard_webhooks"
 ]
+DEFAULT_EVENT_ID = {"standard_webhooks": "webhook-id", "github": "X-GitHub-Delivery"}
 MODE_LABELS: dict[str, str] = {
     "none": "No verification",
     "shared_secret_header": "Shared secret in a header",
@@ -89,6 +90,7 @@ class WebhookSettings(Config):
 
     verification: Verification = Field(
         title="Verification",
+        json_schema_extra={"choice_labels": MODE_LABELS},
         description=(
             "How the sender proves it knows this webhook's secret. Use the "
             "signature the sending system offers; “No verification” lets "
@@ -98,13 +100,15 @@ class WebhookSettings(Config):
     header_name: str = Field(
         "X-Webhook-Secret",
         title="Secret header",
-        description="The header that carries the shared secret (header mode).",
+        description="The header that carries the shared secret.",
+        json_schema_extra={"show_when": {"verification": ["shared_secret_header"]}},
         max_length=100,
     )
     query_param: str = Field(
         "token",
         title="Secret query parameter",
         description="The query parameter that carries the shared secret.",
+        json_schema_extra={"show_when": {"verification": ["shared_secret_query"]}},
         min_length=1,
         max_length=100,
     )
@@ -112,6 +116,9 @@ class WebhookSettings(Config):
         None,
         validate_default=True,
         title="Secret",
+        json_schema_extra={
+            "show_when": {"verification": [m for m in MODE_LABELS if m != "none"]}
+        },
         description=(
             "The secret shared with the sender. Standard Webhooks secrets look "
             "like whsec_ followed by base64."
@@ -123,8 +130,9 @@ class WebhookSettings(Config):
         description=(
             "A header name (webhook-id, X-GitHub-Delivery) or a dotted path in "
             "the JSON body (id, data.event_id); put header: or body: in front "
-            "when in doubt. Empty: the SHA-256 of the body, so only identical "
-            "bodies count as repeats."
+            "when in doubt. Empty: the signature's own id (webhook-id, "
+            "X-GitHub-Delivery), else the SHA-256 of the body, so that only "
+            "identical bodies count as repeats."
         ),
         max_length=200,
     )
@@ -286,7 +294,10 @@ class WebhookConnector(Connector):
     def _event_id(
         self, raw: bytes, headers: dict[str, str], body: dict[str, Any] | list[Any]
     ) -> str:
-        source = self.config.event_id_source
+        # The signing schemes carry an id of their own: use it unless told.
+        source = self.config.event_id_source or DEFAULT_EVENT_ID.get(
+            self.config.verification, ""
+        )
         if not source:
             return "sha256:" + hashlib.sha256(raw).hexdigest()
         where, name = event_id_rule(source)

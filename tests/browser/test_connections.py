@@ -63,3 +63,60 @@ def test_an_admin_adds_a_rest_api_connection_and_tests_it(
     expect(row.locator("[data-status]")).to_have_text("Working")
     screenshot(page, "connections-list")
     assert page_log.errors == []
+
+
+def test_a_webhook_connection_shows_its_address_and_deliveries(
+    signed_in_page, live_server, page_log, screenshot
+):
+    import base64
+    import secrets
+
+    import requests
+    from standardwebhooks.webhooks import Webhook
+
+    from audit.services import Actor
+    from connectors import services
+
+    # Given a webhook connection verified by Standard Webhooks
+    secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+    connection = services.create_connection(
+        Actor.system("test"),
+        connector_key="webhook",
+        name="Partner webhooks",
+        settings={"verification": "standard_webhooks"},
+        secrets={"secret": secret},
+    )
+    hook = f"{live_server.url}/hooks/{connection.pk}/"
+
+    # When a partner posts one signed event twice, and a forger one more
+    body = '{"type": "invoice.created", "id": "inv-42"}'
+    sent = __import__("datetime").datetime.now(__import__("datetime").UTC)
+    headers = {
+        "webhook-id": "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W",
+        "webhook-timestamp": str(int(sent.timestamp())),
+        "webhook-signature": Webhook(secret).sign(
+            "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W", sent, body
+        ),
+        "content-type": "application/json",
+    }
+    first = requests.post(hook, data=body, headers=headers, timeout=10)
+    again = requests.post(hook, data=body, headers=headers, timeout=10)
+    forged = requests.post(
+        hook,
+        data=body,
+        headers={**headers, "webhook-signature": "v1,Zm9yZ2Vk"},
+        timeout=10,
+    )
+    assert (first.status_code, again.status_code, forged.status_code) == (202, 200, 401)
+
+    # Then the connection page shows where to post and what arrived
+    page = signed_in_page
+    page.goto(f"/connections/{connection.pk}/")
+    expect(page.locator("[data-hook-url]")).to_have_text(hook)
+    accepted = page.locator('[data-delivery="accepted"]')
+    expect(accepted).to_contain_text("msg_2KWPBgLlAfxdpx2AI54pPJ85f4W")
+    expect(accepted).to_contain_text("(+1 repeat dropped)")
+    expect(page.locator('[data-delivery="rejected"]')).to_have_count(1)
+    assert secret not in page.content()
+    screenshot(page, "connections-webhook")
+    assert page_log.errors == []

@@ -272,3 +272,26 @@ def test_the_dashboard_counts_connections_and_names_the_failing_ones(
     )
     assert "CRM</a>" in page
     assert "Sample system refused the user name or password." in page
+
+
+def test_only_the_settings_of_the_chosen_verification_are_shown(admin_client):
+    def fields(verification: str) -> list[str]:
+        page = admin_client.post(
+            "/connections/new/settings/?connector=webhook",
+            {"connector": "webhook", "name": "Hooks", "verification": verification},
+            HTTP_HX_REQUEST="true",
+        ).content.decode()
+        return [
+            name
+            for name in ("header_name", "query_param", "secret", "event_id_source")
+            if f'name="{name}"' in page
+        ]
+
+    assert fields("none") == ["event_id_source"]
+    assert fields("shared_secret_header") == [
+        "header_name",
+        "secret",
+        "event_id_source",
+    ]
+    assert fields("shared_secret_query") == ["query_param", "secret", "event_id_source"]
+    assert fields("standard_webhooks") == ["secret", "event_id_source"]

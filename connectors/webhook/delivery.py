@@ -94,16 +94,30 @@ def accept_delivery(
     return first
 
 
+KEEP_REJECTED = 100  # per connection
+
+
 def record_rejection(connection: Connection, reason: str) -> InboundDelivery:
     """Keep a rejected delivery's reason (never its body) for the admin."""
     logger.warning(
         "webhook delivery for connection %s rejected: %s", connection.pk, reason
     )
-    return InboundDelivery.objects.create(
+    delivery = InboundDelivery.objects.create(
         connection=connection,
         status=DeliveryStatus.REJECTED,
         reason=_clip(reason),
     )
+    # Anyone may post to a hook address: keep the newest rejections only, so
+    # a flood of forged deliveries cannot fill the database.
+    stale = (
+        InboundDelivery.objects.filter(
+            connection=connection, status=DeliveryStatus.REJECTED
+        )
+        .order_by("-received_at", "-pk")
+        .values_list("pk", flat=True)[KEEP_REJECTED:]
+    )
+    InboundDelivery.objects.filter(pk__in=list(stale)).delete()
+    return delivery
 
 
 def _keep_once(

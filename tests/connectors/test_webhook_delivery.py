@@ -330,3 +330,21 @@ def test_the_view_takes_post_only_and_knows_only_webhook_connections():
     assert post(other)[0] == 404
     assert receive_hook(RequestFactory().post("/hooks/999/"), 999).status_code == 404
     assert InboundDelivery.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_only_the_newest_rejections_are_kept(monkeypatch):
+    from connectors.webhook import delivery as deliveries
+
+    monkeypatch.setattr(deliveries, "KEEP_REJECTED", 3)
+    connection = make_connection()
+
+    for n in range(5):
+        deliveries.record_rejection(connection, f"forged #{n}")
+
+    kept = InboundDelivery.objects.filter(status=DeliveryStatus.REJECTED)
+    assert sorted(kept.values_list("reason", flat=True)) == [
+        "forged #2",
+        "forged #3",
+        "forged #4",
+    ]

@@ -19,6 +19,14 @@ def demo_connections(base_url: str) -> list[dict[str, Any]]:
     webhook_key = base64.b64encode(secrets.token_bytes(24)).decode()
     return [
         {
+            "connector_key": "otcs",
+            "name": "Content Server (sandbox)",
+            "description": "The emulated OpenText Content Server under /sandbox/otcs/.",
+            "settings": {"base_url": f"{sandbox}/otcs/api/", "username": "admin"},
+            # The emulator's public demo login, not a real credential.
+            "secrets": {"password": "sandbox-admin"},
+        },
+        {
             "connector_key": "http",
             "name": "Orders API (sandbox)",
             "description": "The emulated orders REST API under /sandbox/http/.",

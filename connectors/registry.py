@@ -30,6 +30,7 @@ BUILTINS = {
     "webhook": "connectors.webhook.connector:WebhookConnector",
     "email": "connectors.email.connector:EmailConnector",
     "files": "connectors.files.connector:FilesConnector",
+    "otcs": "connectors.otcs.connector:ContentServerConnector",
 }
 
 

@@ -11,7 +11,7 @@ import importlib
 
 from django.urls import URLPattern, URLResolver, include, path
 
-EMULATORS = ("http",)
+EMULATORS = ("http", "otcs")
 
 
 def _patterns() -> list[URLPattern | URLResolver]:

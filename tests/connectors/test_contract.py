@@ -74,7 +74,15 @@ def files_case(**_: Any) -> Case:
     return {"folder": "inbox/scans", "pattern": "*.pdf"}, {}
 
 
+def otcs_case(live_server: Any, **_: Any) -> Case:
+    return (
+        {"base_url": f"{live_server.url}/sandbox/otcs/api/", "username": "admin"},
+        {"password": "sandbox-admin"},
+    )
+
+
 CONTRACT_CASES: dict[str, Callable[..., Case]] = {
+    "otcs": otcs_case,
     "http": http_case,
     "webhook": webhook_case,
     "email": email_case,

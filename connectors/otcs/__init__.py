@@ -1,0 +1,1 @@
+"""OpenText Content Server (Extended ECM): connector and emulator."""

@@ -1,0 +1,214 @@
+"""The emulated Content Server's state: seed, ids, tickets, faults, blobs.
+
+Everything lives in the database (``connectors.sandbox.models``) so that the
+web and worker processes of the demo see one Content Server; document bytes
+live in files under ``VAR_DIR/sandbox/otcs/blobs``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from connectors.sandbox.models import (
+    OtcsCategory,
+    OtcsFault,
+    OtcsNode,
+    OtcsTicket,
+    OtcsUser,
+)
+
+ADMIN_ID = 1000
+ADMIN_NAME = "admin"
+ADMIN_PASSWORD = "sandbox-admin"  # noqa: S105 - public demo credential
+ENTERPRISE_WORKSPACE = 2000
+FIRST_NODE_ID = 100000
+# Wording of Content Server's answer to a missing or stale ticket [I]: the
+# exact text was not found in the public sources.
+AUTH_REQUIRED = "Authentication required."
+BAD_CREDENTIALS = "Invalid username/password specified."
+DEFAULT_TICKET_SECONDS = 1800
+
+TYPE_NAMES = {
+    0: "Folder",
+    1: "Shortcut",
+    128: "Workflow Map",
+    131: "Category",
+    136: "Compound Document",
+    141: "Enterprise Workspace",
+    144: "Document",
+    551: "RM Classification",
+    833: "Hold",
+    848: "Business Workspace",
+}
+CONTAINERS = {0, 136, 141, 848}
+
+DEMO_CATEGORIES = [
+    {
+        "id": 9830,
+        "name": "Invoice",
+        "attributes": [
+            {"id": 2, "name": "Invoice number", "type": "string", "multi": False},
+            {"id": 3, "name": "Amount", "type": "integer", "multi": False},
+            {"id": 4, "name": "Tags", "type": "string", "multi": True},
+            {
+                "id": 5,
+                "name": "Line",
+                "type": "set",
+                "rows": 1,
+                "attributes": [
+                    {"id": 6, "name": "Item", "type": "string", "multi": False},
+                    {"id": 7, "name": "Quantity", "type": "integer", "multi": False},
+                ],
+            },
+        ],
+    },
+    {
+        "id": 9831,
+        "name": "Source",
+        "attributes": [
+            {"id": 2, "name": "Source system", "type": "string", "multi": False},
+            {"id": 3, "name": "Source key", "type": "string", "multi": False},
+        ],
+    },
+]
+
+_seeded = False
+
+
+def ticket_seconds() -> int:
+    """Inactivity after which a ticket expires (30 minutes by default) [O]."""
+    return int(
+        getattr(
+            settings, "XCONNECTOR_SANDBOX_OTCS_TICKET_SECONDS", DEFAULT_TICKET_SECONDS
+        )
+    )
+
+
+def blob_dir() -> Path:
+    """Where document versions keep their bytes."""
+    return Path(settings.VAR_DIR) / "sandbox" / "otcs" / "blobs"
+
+
+def ensure_seed() -> None:
+    """The admin user, the Enterprise Workspace and the demo categories.
+
+    Idempotent; cheap after the first call in a process. Tests flush the
+    database between tests, so the check is a query, not only the flag.
+    """
+    global _seeded
+    if _seeded and OtcsUser.objects.filter(id=ADMIN_ID).exists():
+        return
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            OtcsUser.objects.get_or_create(
+                id=ADMIN_ID,
+                defaults={
+                    "name": ADMIN_NAME,
+                    "password": make_password(ADMIN_PASSWORD),
+                    "first_name": "Admin",
+                },
+            )
+            OtcsNode.objects.get_or_create(
+                id=ENTERPRISE_WORKSPACE,
+                defaults={
+                    "type": 141,
+                    "name": "Enterprise Workspace",
+                    "create_date": now,
+                    "modify_date": now,
+                    "create_user_id": ADMIN_ID,
+                    "modify_user_id": ADMIN_ID,
+                    "owner_user_id": ADMIN_ID,
+                },
+            )
+            for category in DEMO_CATEGORIES:
+                OtcsCategory.objects.get_or_create(
+                    id=category["id"],
+                    defaults={
+                        "name": category["name"],
+                        "attributes": category["attributes"],
+                    },
+                )
+    except IntegrityError:
+        pass  # another process seeded at the same moment
+    _seeded = True
+
+
+def sign_in(username: str, password: str) -> OtcsTicket | None:
+    """A new ticket for good credentials, else None."""
+    user = OtcsUser.objects.filter(name__iexact=username).first()
+    if user is None or not check_password(password, user.password):
+        return None
+    now = timezone.now()
+    return OtcsTicket.objects.create(
+        value=secrets.token_urlsafe(48), user=user, created=now, last_used=now
+    )
+
+
+def touch_ticket(value: str) -> OtcsTicket | None:
+    """The ticket if it is known and fresh; using it restarts its clock."""
+    if not value:
+        return None
+    now = timezone.now()
+    fresh_after = now - timedelta(seconds=ticket_seconds())
+    ticket = OtcsTicket.objects.filter(value=value).first()
+    if ticket is None:
+        return None
+    if ticket.last_used < fresh_after:
+        ticket.delete()
+        return None
+    OtcsTicket.objects.filter(pk=ticket.pk).update(last_used=now)
+    return ticket
+
+
+def take_fault() -> OtcsFault | None:
+    """Consume one injected failure, if any is queued."""
+    with transaction.atomic():
+        fault = OtcsFault.objects.filter(remaining__gt=0).order_by("id").first()
+        if fault is None:
+            return None
+        # Conditional update: two processes must not both consume the last one.
+        taken = OtcsFault.objects.filter(pk=fault.pk, remaining__gt=0).update(
+            remaining=F("remaining") - 1
+        )
+        if not taken:
+            return None
+        OtcsFault.objects.filter(remaining__lte=0).delete()
+    return fault
+
+
+def new_node_id() -> int:
+    """The next free node id (100000 and up)."""
+    highest = OtcsNode.objects.filter(id__gte=FIRST_NODE_ID).aggregate(top=Max("id"))[
+        "top"
+    ]
+    return max(FIRST_NODE_ID, (highest or 0) + 1)
+
+
+def store_blob(source: IO[bytes]) -> tuple[str, int]:
+    """Copy ``source`` to a new blob file in chunks; its name and size."""
+    folder = blob_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    name = uuid.uuid4().hex
+    with (folder / name).open("wb") as target:
+        shutil.copyfileobj(source, target, 1024 * 1024)
+        size = target.tell()
+    return name, size
+
+
+def iso(moment: datetime | None) -> str | None:
+    """Content Server's date format: ``2018-08-01T10:49:17Z``."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

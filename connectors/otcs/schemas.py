@@ -1,0 +1,229 @@
+"""Inputs and outputs of the Content Server actions and trigger."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CATEGORY_KEY = re.compile(r"^\d+_\d+(_\d+_\d+)?$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _check_keys(values: dict[str, Any]) -> dict[str, Any]:
+    for key in values:
+        if not _CATEGORY_KEY.match(key):
+            raise ValueError(
+                f"“{key}” is not a category attribute key: use "
+                "{category id}_{attribute id}, e.g. 9830_2"
+            )
+    return values
+
+
+class NodeSummary(BaseModel):
+    """The properties of a node that flows usually need."""
+
+    id: int
+    parent_id: int | None = None
+    name: str
+    type: int
+    type_name: str = ""
+    description: str = ""
+    size: int | None = None
+    mime_type: str = ""
+    create_date: str | None = None
+    modify_date: str | None = None
+
+    @classmethod
+    def of(cls, properties: dict[str, Any]) -> NodeSummary:
+        data = {key: properties.get(key) for key in cls.model_fields}
+        data["type_name"] = data["type_name"] or ""
+        data["description"] = data["description"] or ""
+        data["mime_type"] = data["mime_type"] or ""
+        return cls.model_validate(data)
+
+
+class UploadDocumentIn(_Strict):
+    """Where to put the action's document, and with which metadata."""
+
+    parent_id: int = Field(
+        title="Parent folder",
+        description="Node id of the folder (2000 is the Enterprise Workspace).",
+    )
+    folder_path: str = Field(
+        "",
+        title="Folder path",
+        description="Folders below the parent, separated by /; missing ones "
+        "are created. Empty puts the document in the parent itself.",
+    )
+    name: str = Field(
+        "",
+        title="Document name",
+        description="Empty takes the name of the incoming document.",
+    )
+    description: str = Field("", title="Description")
+    categories: dict[str, Any] = Field(
+        default_factory=dict,
+        title="Category values",
+        description='Keys {category id}_{attribute id}, e.g. {"9830_2": "A-17"}.',
+    )
+    source_key: str = Field(
+        "",
+        title="Source key",
+        description="The document's key in the sending system; empty uses "
+        "the run's idempotency key. Stored in the Source category.",
+    )
+    source_system: str = Field("xConnector", title="Source system")
+
+    @field_validator("categories")
+    @classmethod
+    def _keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _check_keys(value)
+
+    @field_validator("folder_path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        parts = [part.strip() for part in value.split("/") if part.strip()]
+        return "/".join(parts)
+
+
+class UploadDocumentOut(BaseModel):
+    node_id: int
+    version: int
+    created: bool = Field(description="False when the document was already there.")
+    sha256: str
+    size: int
+    name: str
+
+
+class AddVersionIn(_Strict):
+    node_id: int = Field(title="Document")
+    description: str = Field("", title="Version description")
+    major: bool = Field(False, title="Major version")
+
+
+class AddVersionOut(BaseModel):
+    node_id: int
+    version: int
+    sha256: str
+    size: int
+
+
+class NodeIn(_Strict):
+    node_id: int = Field(title="Node")
+
+
+class DownloadIn(_Strict):
+    node_id: int = Field(title="Document")
+    version: int | None = Field(None, ge=1, title="Version (empty: the latest)")
+
+
+class DownloadOut(BaseModel):
+    node_id: int
+    name: str
+    size: int
+    sha256: str
+    media_type: str
+
+
+class NodeOut(NodeSummary):
+    categories: dict[str, Any] = Field(default_factory=dict)
+
+
+class ApplyCategoriesIn(_Strict):
+    node_id: int = Field(title="Node")
+    values: dict[str, Any] = Field(
+        title="Category values",
+        description="Keys {category id}_{attribute id}; categories not yet on "
+        "the node are applied, the others updated.",
+    )
+
+    @field_validator("values")
+    @classmethod
+    def _keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _check_keys(value)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> ApplyCategoriesIn:
+        if not self.values:
+            raise ValueError("give at least one category value")
+        return self
+
+
+class ApplyCategoriesOut(BaseModel):
+    node_id: int
+    applied: list[int] = Field(description="Categories newly applied.")
+    updated: list[int] = Field(description="Categories whose values changed.")
+    categories: dict[str, Any]
+
+
+class SearchIn(_Strict):
+    where: str = Field(
+        title="Query (LQL)", description='e.g. OTName:"Invoice*" AND OTSubType:144'
+    )
+    page: int = Field(1, ge=1, title="Page")
+    limit: int = Field(25, ge=1, le=500, title="Results per page")
+    sort: str = Field("", title="Sort", description="e.g. desc_OTObjectDate")
+
+
+class SearchOut(BaseModel):
+    results: list[NodeSummary]
+    page: int
+    page_total: int
+    total_count: int
+
+
+class ChangedDocumentsIn(_Strict):
+    folder_id: int = Field(title="Folder", description="Node id of the watched folder.")
+    subtypes: list[int] = Field(
+        default_factory=lambda: [144],
+        title="Node types",
+        description="Subtypes to report; 144 is Document.",
+    )
+
+
+class ChangedDocumentEvent(NodeSummary):
+    """A document added to, or changed in, the watched folder."""
+
+
+class PollCursor(BaseModel):
+    """Where the trigger stopped: the newest modify date seen, and the event
+    ids seen within the overlap window before it (so none is repeated)."""
+
+    since: datetime
+    seen: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def read(cls, cursor: str | None) -> tuple[datetime | None, set[str]]:
+        """``(since, seen)``; None before the first poll. A bare ISO date
+        (an older or hand-made cursor) works too."""
+        if not cursor:
+            return None, set()
+        try:
+            data = json.loads(cursor)
+        except ValueError:
+            data = {"since": cursor}
+        if not isinstance(data, dict):
+            data = {"since": str(data)}
+        try:
+            since = parse_date(str(data.get("since")))
+        except ValueError:
+            return None, set()
+        return since, {str(item) for item in data.get("seen") or []}
+
+    def dump(self) -> str:
+        since = self.since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return json.dumps({"since": since, "seen": self.seen})
+
+
+def parse_date(value: str) -> datetime:
+    """Content Server's ISO dates; one without a zone is taken as UTC [I]."""
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

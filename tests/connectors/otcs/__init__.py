@@ -1,0 +1,1 @@
+"""Tests of the OpenText Content Server connector and emulator."""

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BIND ?= 127.0.0.1:8000
 
-.PHONY: install run test lint format check lock vendor clean bench-audit
+.PHONY: install run test lint format check lock vendor clean bench-audit bench-otcs
 
 install: $(STAMP)
 
@@ -42,6 +42,10 @@ check: install
 bench-audit: install
 	$(BIN)/python bench/audit_bench.py
 
+# 1 GiB through the Content Server connector and emulator: time and memory.
+bench-otcs: install
+	$(BIN)/python bench/otcs_transfer_bench.py
+
 # Re-pin every dependency from pyproject.toml into requirements.lock.
 lock:
 	rm -rf .venv-lock
@@ -55,4 +59,4 @@ vendor:
 	$(PYTHON) scripts/vendor_assets.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-interop var .pytest_cache .ruff_cache

@@ -56,6 +56,7 @@ from connectors.otcs.client import (
     ContentServerClient,
     NameExistsError,
 )
+from connectors.otcs.records import RecordsActions
 from connectors.otcs.schemas import (
     EPOCH,
     AddVersionIn,
@@ -76,6 +77,7 @@ from connectors.otcs.schemas import (
     UploadDocumentOut,
     parse_date,
 )
+from connectors.otcs.workspaces import WorkspaceActions
 
 ENTERPRISE_WORKSPACE = 2000
 SPOOL_IN_MEMORY = 8 << 20
@@ -113,8 +115,12 @@ class ContentServerConfig(Config):
         return web_address(value)
 
 
-class ContentServerConnector(Connector):
-    """Documents in OpenText Content Server (Extended ECM) over its REST API."""
+class ContentServerConnector(WorkspaceActions, RecordsActions, Connector):
+    """Documents in OpenText Content Server (Extended ECM) over its REST API.
+
+    Business workspace and records management actions come from the mixins
+    in ``connectors.otcs.workspaces`` and ``connectors.otcs.records``.
+    """
 
     key = "otcs"
     label = "OpenText Content Server"

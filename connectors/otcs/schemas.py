@@ -227,3 +227,117 @@ def parse_date(value: str) -> datetime:
     """Content Server's ISO dates; one without a zone is taken as UTC [I]."""
     moment = datetime.fromisoformat(value)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# -- Business workspaces --
+
+
+class FindOrCreateWorkspaceIn(_Strict):
+    """The business object a workspace belongs to, and how to create it."""
+
+    ext_system_id: str = Field(title="External system", description="e.g. D365")
+    bo_type: str = Field(title="Business object type", description="e.g. account")
+    bo_id: str = Field(title="Business object id")
+    name: str = Field(title="Workspace name")
+    workspace_type: int | str = Field(
+        "",
+        title="Workspace type",
+        description="Id or name; empty: the type bound to the business object type.",
+    )
+    template_id: int | None = Field(None, title="Template (empty: the type's first)")
+    parent_id: int | None = Field(
+        None, title="Parent (empty: where the type puts its workspaces)"
+    )
+    description: str = Field("", title="Description")
+    categories: dict[str, Any] = Field(
+        default_factory=dict,
+        title="Category values",
+        description="Keys {category id}_{attribute id}.",
+    )
+
+    @field_validator("categories")
+    @classmethod
+    def _keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _check_keys(value)
+
+
+class FindOrCreateWorkspaceOut(BaseModel):
+    workspace_id: int
+    created: bool = Field(description="False when the workspace was already there.")
+    name: str
+    workspace_type_id: int | None = None
+
+
+class LinkWorkspaceReferenceIn(_Strict):
+    workspace_id: int = Field(title="Workspace")
+    ext_system_id: str = Field(title="External system")
+    bo_type: str = Field(title="Business object type")
+    bo_id: str = Field(title="Business object id")
+
+
+class LinkWorkspaceReferenceOut(BaseModel):
+    workspace_id: int
+    ext_system_id: str
+    bo_type: str
+    bo_id: str
+
+
+class RelateWorkspacesIn(_Strict):
+    workspace_id: int = Field(title="Workspace")
+    related_workspace_id: int = Field(title="Related workspace")
+    rel_type: str = Field(
+        "child",
+        pattern="^(child|parent)$",
+        title="The related workspace is a",
+        description="child or parent",
+    )
+
+
+class RelateWorkspacesOut(BaseModel):
+    workspace_id: int
+    related_workspace_id: int
+    rel_type: str
+    created: bool = Field(description="False when the relation was already there.")
+
+
+# -- Records management --
+
+
+class ApplyRmClassificationIn(_Strict):
+    node_id: int = Field(title="Node")
+    class_id: int = Field(title="RM classification")
+    apply_to_sub_items: bool = Field(False, title="Also to the items inside")
+
+
+class ApplyRmClassificationOut(BaseModel):
+    node_id: int
+    class_id: int
+    applied: bool = Field(description="False when the node already had it.")
+    classifications: list[int]
+
+
+class ApplyHoldIn(_Strict):
+    node_id: int = Field(title="Node")
+    hold_name: str = Field(title="Hold")
+    create_if_missing: bool = Field(False, title="Create the hold if missing")
+    hold_type: str = Field("LEGAL", title="Type of a new hold")
+    comment: str = Field("", title="Comment of a new hold")
+
+
+class ApplyHoldOut(BaseModel):
+    node_id: int
+    hold_id: int
+    hold_name: str
+    hold_created: bool
+    applied: bool = Field(description="False when the node was already under it.")
+
+
+class RemoveHoldIn(_Strict):
+    node_id: int = Field(title="Node")
+    hold_name: str = Field(title="Hold")
+
+
+class RemoveHoldOut(BaseModel):
+    node_id: int
+    hold_name: str
+    removed: bool = Field(description="False when the node was not under it.")

@@ -141,3 +141,136 @@ class OtcsFault(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status} x{self.remaining}"
+
+
+class OtcsWorkspaceType(models.Model):
+    """A business workspace type, bound to a business object type.
+
+    ``template`` is the template node (subtype 848) new workspaces copy.
+    """
+
+    id = models.IntegerField(primary_key=True)
+    name = models.CharField(max_length=248)
+    ext_system_id = models.CharField(max_length=100)
+    bo_type = models.CharField(max_length=100)
+    rm_enabled = models.BooleanField(default=False)
+    template = models.ForeignKey(OtcsNode, on_delete=models.CASCADE, related_name="+")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OtcsWorkspace(models.Model):
+    """A node that is a business workspace, with its type."""
+
+    node = models.OneToOneField(
+        OtcsNode, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    wksp_type = models.ForeignKey(OtcsWorkspaceType, on_delete=models.CASCADE)
+
+    def __str__(self) -> str:
+        return f"workspace {self.node_id}"
+
+
+class OtcsWorkspaceReference(models.Model):
+    """A business object linked to a workspace (one workspace per object)."""
+
+    workspace = models.ForeignKey(OtcsWorkspace, on_delete=models.CASCADE)
+    ext_system_id = models.CharField(max_length=100)
+    bo_type = models.CharField(max_length=100)
+    bo_id = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ext_system_id", "bo_type", "bo_id"],
+                name="sandbox_otcs_unique_business_object",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ext_system_id}/{self.bo_type}/{self.bo_id}"
+
+
+class OtcsWorkspaceRelation(models.Model):
+    """``related`` is a ``rel_type`` (child or parent) of ``workspace``.
+
+    One row serves both directions: ``workspace`` sees the opposite type.
+    """
+
+    workspace = models.ForeignKey(
+        OtcsWorkspace, on_delete=models.CASCADE, related_name="+"
+    )
+    related = models.ForeignKey(
+        OtcsWorkspace, on_delete=models.CASCADE, related_name="+"
+    )
+    rel_type = models.CharField(max_length=10)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "related", "rel_type"],
+                name="sandbox_otcs_unique_relation",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id} {self.rel_type} {self.related_id}"
+
+
+class OtcsRmClassification(models.Model):
+    """An RM classification (node of subtype 551) applied to a node."""
+
+    node = models.ForeignKey(OtcsNode, on_delete=models.CASCADE, related_name="+")
+    classification = models.ForeignKey(
+        OtcsNode, on_delete=models.CASCADE, related_name="+"
+    )
+    record_date = models.DateTimeField()
+    official = models.BooleanField(default=False)
+    details = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["node", "classification"],
+                name="sandbox_otcs_unique_classification",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.node_id} {self.classification_id}"
+
+
+class OtcsHold(models.Model):
+    """A records management hold (legal hold and the like)."""
+
+    id = models.BigIntegerField(primary_key=True)
+    name = models.CharField(max_length=248, unique=True)
+    type = models.CharField(max_length=50)
+    comment = models.TextField(blank=True)
+    alternate_id = models.CharField(max_length=100, blank=True)
+    date_applied = models.DateTimeField()
+    date_to_remove = models.DateTimeField(null=True, blank=True)
+    active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OtcsNodeHold(models.Model):
+    """A hold applied to a node; held nodes cannot be deleted."""
+
+    node = models.ForeignKey(OtcsNode, on_delete=models.CASCADE)
+    hold = models.ForeignKey(OtcsHold, on_delete=models.CASCADE)
+    date_applied = models.DateTimeField()
+    applied_by = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["node", "hold"], name="sandbox_otcs_unique_node_hold"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.node_id} {self.hold_id}"

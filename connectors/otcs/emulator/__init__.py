@@ -4,15 +4,24 @@ Follows /work/shared/EXTERNAL_APIS.md section 1: tickets, nodes, versions,
 categories and search, with Content Server's status codes and error bodies.
 The emulator-only extension ``api/v1/_sandbox/faults`` injects failures.
 The sandbox credentials (``admin`` / ``sandbox-admin``) are public demo
-values, not secrets. Business workspaces, records management, holds and
-workflows are not emulated yet.
+values, not secrets. Business workspaces (``workspaces``) and records
+management with holds (``records``) follow the requests OpenText's pyxecm
+sends; workflows are not emulated yet.
 """
 
 from __future__ import annotations
 
 from django.urls import path, re_path
 
-from connectors.otcs.emulator import auth, categories, nodes, search, versions
+from connectors.otcs.emulator import (
+    auth,
+    categories,
+    nodes,
+    records,
+    search,
+    versions,
+    workspaces,
+)
 
 app_name = "sandbox_otcs"
 
@@ -24,6 +33,11 @@ urlpatterns = [
     path("api/v1/nodes", nodes.create_v1, name="nodes-v1"),
     path("api/v1/nodes/<int:node_id>", nodes.node_v1, name="node-v1"),
     path("api/v1/nodes/<int:node_id>/content", versions.content, name="content-v1"),
+    path(
+        "api/v1/nodes/<int:node_id>/versions/latest",
+        versions.latest,
+        name="version-latest-v1",
+    ),
     path(
         "api/v1/nodes/<int:node_id>/versions/<int:number>/content",
         versions.version_content,
@@ -50,4 +64,66 @@ urlpatterns = [
         name="category",
     ),
     path("api/v2/search", search.search, name="search"),
+    path("api/v2/businessworkspacetypes", workspaces.types_v2, name="workspace-types"),
+    path(
+        "api/v1/businessworkspacetypes/<int:type_id>",
+        workspaces.type_v1,
+        name="workspace-type-v1",
+    ),
+    path(
+        "api/v1/nodes/<int:node_id>/businessworkspacetypes",
+        workspaces.types_v1,
+        name="workspace-types-v1",
+    ),
+    path(
+        "api/v1/nodes/<int:node_id>/businessworkspace",
+        workspaces.containing,
+        name="containing-workspace",
+    ),
+    path("api/v2/businessworkspaces", workspaces.workspaces, name="workspaces"),
+    path(
+        "api/v2/businessworkspaces/<int:workspace_id>",
+        workspaces.workspace,
+        name="workspace",
+    ),
+    path(
+        "api/v2/businessworkspaces/<int:workspace_id>/workspacereferences",
+        workspaces.references,
+        name="workspace-references",
+    ),
+    path(
+        "api/v2/businessworkspaces/<int:workspace_id>/relateditems",
+        workspaces.related,
+        name="related-items",
+    ),
+    path(
+        "api/v2/businessworkspaces/<int:workspace_id>/relateditems/<int:related_id>",
+        workspaces.related_item,
+        name="related-item",
+    ),
+    path(
+        "api/v2/externalsystems/<str:ext>/botypes/<str:bo_type>/boids/<str:bo_id>",
+        workspaces.by_business_object,
+        name="business-object",
+    ),
+    path(
+        "api/v1/nodes/<int:node_id>/rmclassifications",
+        records.classifications,
+        name="rm-classifications",
+    ),
+    path(
+        "api/v1/nodes/<int:node_id>/rmclassifications/<int:class_id>",
+        records.classification,
+        name="rm-classification",
+    ),
+    path("api/v1/holds", records.holds, name="holds"),
+    path("api/v1/holds/<int:hold_id>", records.hold, name="hold"),
+    path("api/v2/holds", records.holds_v2, name="holds-v2"),
+    path("api/v2/hold", records.hold_by_name, name="hold-by-name"),
+    path("api/v1/nodes/<int:node_id>/holds", records.node_holds, name="node-holds"),
+    path(
+        "api/v1/nodes/<int:node_id>/holds/<int:hold_id>",
+        records.node_hold,
+        name="node-hold",
+    ),
 ]

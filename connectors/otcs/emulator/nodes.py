@@ -368,7 +368,8 @@ def page_and_limit(values: Any) -> tuple[int, int]:
 def children(request: HttpRequest, node_id: int, user_id: int) -> HttpResponse:
     """``GET api/v2/nodes/{id}/nodes``: one page of a folder's children.
 
-    ``where_type`` filters by subtype, ``where_name`` by a case-insensitive
+    ``where_type`` filters by subtype (or a group: -1, -2, -3),
+    ``where_name`` by a case-insensitive
     part of the name [I: the real filter's matching rules are not documented].
     """
     parent = get_node(node_id)
@@ -377,7 +378,20 @@ def children(request: HttpRequest, node_id: int, user_id: int) -> HttpResponse:
         types = [
             integer(item, "where_type") for item in request.GET.getlist("where_type")
         ]
-        query = query.filter(type__in=types)
+        # Negative values are groups (pyxecm's get_subnodes documents them):
+        # -1 every container, -2 every searchable object (here: everything),
+        # -3 every non-container.
+        if -2 in types:
+            pass
+        elif -1 in types or -3 in types:
+            wanted = query.filter(type__in=[t for t in types if t >= 0])
+            if -1 in types:
+                wanted = wanted | query.filter(type__in=CONTAINERS)
+            if -3 in types:
+                wanted = wanted | query.exclude(type__in=CONTAINERS)
+            query = wanted
+        else:
+            query = query.filter(type__in=types)
     if request.GET.get("where_name"):
         query = query.filter(name__icontains=request.GET["where_name"])
     sort = request.GET.get("sort") or "asc_name"

@@ -26,6 +26,7 @@ from connectors.sandbox.models import (
     OtcsNode,
     OtcsTicket,
     OtcsUser,
+    OtcsWorkspaceType,
 )
 
 ADMIN_ID = 1000
@@ -83,6 +84,39 @@ DEMO_CATEGORIES = [
     },
 ]
 
+TEMPLATES_VOLUME = 2100
+CLASSIFICATIONS_VOLUME = 2200
+SEED_NODES = [
+    (TEMPLATES_VOLUME, None, 0, "Business Workspace Templates"),
+    (2101, TEMPLATES_VOLUME, 848, "Customer"),
+    (2102, 2101, 0, "Contracts"),
+    (2103, 2101, 0, "Correspondence"),
+    (2104, TEMPLATES_VOLUME, 848, "Sales order"),
+    (CLASSIFICATIONS_VOLUME, None, 0, "Classifications"),
+    (2201, CLASSIFICATIONS_VOLUME, 551, "Finance"),
+    (2202, 2201, 551, "Customer accounts"),
+    (2203, CLASSIFICATIONS_VOLUME, 551, "Legal"),
+]
+# [A] Type ids, names and the D365 system follow the brief, not a real system.
+WORKSPACE_TYPES = [
+    {
+        "id": 16,
+        "name": "Customer",
+        "ext_system_id": "D365",
+        "bo_type": "account",
+        "rm_enabled": True,
+        "template_id": 2101,
+    },
+    {
+        "id": 17,
+        "name": "Sales order",
+        "ext_system_id": "D365",
+        "bo_type": "salesorder",
+        "rm_enabled": True,
+        "template_id": 2104,
+    },
+]
+
 _seeded = False
 
 
@@ -132,6 +166,7 @@ def ensure_seed() -> None:
                     "owner_user_id": ADMIN_ID,
                 },
             )
+            _seed_workspaces_and_records(now)
             for category in DEMO_CATEGORIES:
                 OtcsCategory.objects.get_or_create(
                     id=category["id"],
@@ -143,6 +178,40 @@ def ensure_seed() -> None:
     except IntegrityError:
         pass  # another process seeded at the same moment
     _seeded = True
+
+
+def _seed_node(
+    node_id: int, parent: int | None, kind: int, name: str, now: datetime
+) -> None:
+    OtcsNode.objects.get_or_create(
+        id=node_id,
+        defaults={
+            "parent_id": parent,
+            "type": kind,
+            "name": name,
+            "create_date": now,
+            "modify_date": now,
+            "create_user_id": ADMIN_ID,
+            "modify_user_id": ADMIN_ID,
+            "owner_user_id": ADMIN_ID,
+        },
+    )
+
+
+def _seed_workspaces_and_records(now: datetime) -> None:
+    """Workspace templates and types, and the RM classification tree.
+
+    [A] Content Server keeps templates and classifications in their own
+    volumes (not under the Enterprise Workspace); here they are root folders
+    (type 0, no parent), so browsing node 2000 is unchanged.
+    """
+    for node_id, parent, kind, name in SEED_NODES:
+        _seed_node(node_id, parent, kind, name, now)
+    for wksp_type in WORKSPACE_TYPES:
+        OtcsWorkspaceType.objects.get_or_create(
+            id=wksp_type["id"],
+            defaults={k: v for k, v in wksp_type.items() if k != "id"},
+        )
 
 
 def sign_in(username: str, password: str) -> OtcsTicket | None:

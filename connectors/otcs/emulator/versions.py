@@ -99,6 +99,17 @@ def _stream(version: OtcsVersion) -> FileResponse:
 
 
 @otcs("GET")
+def latest(request: HttpRequest, node_id: int, user_id: int) -> HttpResponse:
+    """``GET api/v1/nodes/{id}/versions/latest``: the newest version, as
+    ``{"data": {...}}`` (pyxecm reads ``data.version_number`` from it)."""
+    node = _document(node_id)
+    version = OtcsVersion.objects.filter(node=node).order_by("-number").first()
+    if version is None:
+        raise ApiError(400, f"Node {node_id} has no version.")
+    return JsonResponse({"data": version_data(version)})
+
+
+@otcs("GET")
 def content(request: HttpRequest, node_id: int, user_id: int) -> HttpResponse:
     """The latest version's bytes."""
     node = _document(node_id)

@@ -58,8 +58,14 @@ def test_the_registry_knows_the_content_server_connector(monkeypatch):
     assert sorted(found.actions) == [
         "add_version",
         "apply_categories",
+        "apply_hold",
+        "apply_rm_classification",
         "download",
+        "find_or_create_workspace",
         "get_node",
+        "link_workspace_reference",
+        "relate_workspaces",
+        "remove_hold",
         "search",
         "upload_document",
     ]

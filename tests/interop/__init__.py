@@ -1,0 +1,1 @@
+"""Independent clients (not ours) against the emulators."""

@@ -377,7 +377,7 @@ XCONNECTOR_HTTP_CONNECT_TIMEOUT = env_int(
 XCONNECTOR_HTTP_READ_TIMEOUT = env_int("XCONNECTOR_HTTP_READ_TIMEOUT", 60, minimum=1)
 # A document larger than this is refused with a clear error (bytes).
 XCONNECTOR_MAX_DOCUMENT_BYTES = env_int(
-    "XCONNECTOR_MAX_DOCUMENT_BYTES", 512 * 1024 * 1024, minimum=1024
+    "XCONNECTOR_MAX_DOCUMENT_BYTES", 2 * 1024**3, minimum=1024
 )
 # Attachments of one e-mail together (bytes): mail servers rarely take more
 # than 25 MB, and a message is built in memory.

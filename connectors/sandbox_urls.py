@@ -18,7 +18,14 @@ def _patterns() -> list[URLPattern | URLResolver]:
     patterns: list[URLPattern | URLResolver] = []
     for key in EMULATORS:
         module = importlib.import_module(f"connectors.{key}.emulator")
-        patterns.append(path(f"{key}/", include(module.urlpatterns)))
+        # A namespace of its own, so an emulator's route names ("workspaces")
+        # can never shadow the product's in reverse().
+        patterns.append(
+            path(
+                f"{key}/",
+                include((module.urlpatterns, key), namespace=f"sandbox-{key}"),
+            )
+        )
     return patterns
 
 

@@ -77,6 +77,7 @@ from connectors.otcs.schemas import (
     UploadDocumentOut,
     parse_date,
 )
+from connectors.otcs.workflow import WorkflowActions
 from connectors.otcs.workspaces import WorkspaceActions
 
 ENTERPRISE_WORKSPACE = 2000
@@ -115,11 +116,13 @@ class ContentServerConfig(Config):
         return web_address(value)
 
 
-class ContentServerConnector(WorkspaceActions, RecordsActions, Connector):
+class ContentServerConnector(
+    WorkspaceActions, RecordsActions, WorkflowActions, Connector
+):
     """Documents in OpenText Content Server (Extended ECM) over its REST API.
 
-    Business workspace and records management actions come from the mixins
-    in ``connectors.otcs.workspaces`` and ``connectors.otcs.records``.
+    Workspace, records and workflow actions come from the mixins in
+    ``connectors.otcs.workspaces``, ``.records`` and ``.workflow``.
     """
 
     key = "otcs"

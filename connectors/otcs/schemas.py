@@ -341,3 +341,55 @@ class RemoveHoldOut(BaseModel):
     node_id: int
     hold_name: str
     removed: bool = Field(description="False when the node was not under it.")
+
+
+# -- Workflow --
+
+
+class StartWorkflowIn(_Strict):
+    workflow_id: int = Field(title="Workflow map")
+    document_ids: list[int] = Field(default_factory=list, title="Documents to attach")
+    title: str = Field("", title="Title", description="Default: the map's name.")
+    values: dict[str, Any] = Field(
+        default_factory=dict,
+        title="Form values",
+        description="Keyed by form attribute, e.g. WorkflowForm_10.",
+    )
+    comment: str = Field("", title="Comment")
+
+    @field_validator("values")
+    @classmethod
+    def _form_keys(cls, values: dict[str, Any]) -> dict[str, Any]:
+        for key in values:
+            if not key.startswith("WorkflowForm_") or key == "WorkflowForm_Title":
+                raise ValueError(
+                    f"“{key}” is not a workflow form attribute: use WorkflowForm_…"
+                    " (the title has its own field)"
+                )
+        return values
+
+
+class StartWorkflowOut(BaseModel):
+    process_id: int
+    title: str
+    started: bool = Field(description="False when a retry found the process.")
+
+
+class WorkflowStatusIn(_Strict):
+    process_id: int = Field(title="Process")
+
+
+class WorkflowStep(BaseModel):
+    task_id: int
+    task_name: str
+    status: str
+    assignees: list[str] = Field(description="Login names.")
+
+
+class WorkflowStatusOut(BaseModel):
+    process_id: int
+    title: str
+    status: str = Field(description="ontime, workflowlate, stopped, completed…")
+    date_initiated: str | None = None
+    current_steps: list[WorkflowStep]
+    next_steps: list[WorkflowStep]

@@ -274,3 +274,26 @@ class OtcsNodeHold(models.Model):
 
     def __str__(self) -> str:
         return f"{self.node_id} {self.hold_id}"
+
+
+class OtcsProcess(models.Model):
+    """A workflow: a draft process until initiated, then a process.
+
+    ``id`` is the draft process id; ``process_id`` is set on initiation.
+    ``values`` holds the ``WorkflowForm_*`` form values, ``status`` is
+    ``draft``, ``ontime``, ``suspended``, ``stopped`` or ``completed``.
+    """
+
+    id = models.BigIntegerField(primary_key=True)
+    process_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    workflow = models.ForeignKey(OtcsNode, on_delete=models.CASCADE, related_name="+")
+    doc_ids = models.JSONField(default=list)
+    values = models.JSONField(default=dict)
+    role_info = models.JSONField(default=dict)
+    status = models.CharField(max_length=20, default="draft")
+    comment = models.TextField(blank=True)
+    initiator = models.IntegerField()
+    date_initiated = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"draft {self.id} process {self.process_id}"

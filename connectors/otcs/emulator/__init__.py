@@ -6,7 +6,7 @@ The emulator-only extension ``api/v1/_sandbox/faults`` injects failures.
 The sandbox credentials (``admin`` / ``sandbox-admin``) are public demo
 values, not secrets. Business workspaces (``workspaces``) and records
 management with holds (``records``) follow the requests OpenText's pyxecm
-sends; workflows are not emulated yet.
+sends; so do workflows (``workflow``: draft processes, processes, status).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from connectors.otcs.emulator import (
     records,
     search,
     versions,
+    workflow,
     workspaces,
 )
 
@@ -125,5 +126,28 @@ urlpatterns = [
         "api/v1/nodes/<int:node_id>/holds/<int:hold_id>",
         records.node_hold,
         name="node-hold",
+    ),
+    path("api/v2/draftprocesses", workflow.draft_processes, name="draft-processes"),
+    path(
+        "api/v2/draftprocesses/<int:draftprocess_id>",
+        workflow.draft_process,
+        name="draft-process",
+    ),
+    path(
+        "api/v1/forms/draftprocesses/update",
+        workflow.draft_form,
+        name="draft-process-form",
+    ),
+    path("api/v2/processes", workflow.processes, name="processes"),
+    path(
+        "api/v2/processes/<int:process_id>/status",
+        workflow.process_status_change,
+        name="process-status",
+    ),
+    path("api/v2/workflows/status", workflow.statuses, name="workflow-statuses"),
+    path(
+        "api/v2/workflows/status/processes/<int:process_id>",
+        workflow.process_status,
+        name="workflow-status",
     ),
 ]

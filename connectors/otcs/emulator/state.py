@@ -86,6 +86,27 @@ DEMO_CATEGORIES = [
 
 TEMPLATES_VOLUME = 2100
 CLASSIFICATIONS_VOLUME = 2200
+WORKFLOW_VOLUME = 2300
+# [A] Workflow maps (subtype 128 nodes above): their form attributes (all
+# named WorkflowForm_*, as in Content Server) and their steps. A step's
+# assignee is a user id; roles named in ``role_info`` replace it.
+WORKFLOW_MAPS: dict[int, dict] = {
+    2301: {
+        "form": [
+            {"key": "WorkflowForm_Title", "label": "Title", "type": "string"},
+            {"key": "WorkflowForm_10", "label": "Invoice number", "type": "string"},
+            {"key": "WorkflowForm_11", "label": "Amount", "type": "integer"},
+        ],
+        "steps": [
+            {"task_id": 1, "task_name": "Approver", "role": "Approver"},
+            {"task_id": 2, "task_name": "Accounting", "role": "Accounting"},
+        ],
+    },
+    2302: {
+        "form": [{"key": "WorkflowForm_Title", "label": "Title", "type": "string"}],
+        "steps": [{"task_id": 1, "task_name": "Reviewer", "role": "Reviewer"}],
+    },
+}
 SEED_NODES = [
     (TEMPLATES_VOLUME, None, 0, "Business Workspace Templates"),
     (2101, TEMPLATES_VOLUME, 848, "Customer"),
@@ -96,6 +117,9 @@ SEED_NODES = [
     (2201, CLASSIFICATIONS_VOLUME, 551, "Finance"),
     (2202, 2201, 551, "Customer accounts"),
     (2203, CLASSIFICATIONS_VOLUME, 551, "Legal"),
+    (WORKFLOW_VOLUME, None, 0, "Workflow Maps"),
+    (2301, WORKFLOW_VOLUME, 128, "Approve invoice"),
+    (2302, WORKFLOW_VOLUME, 128, "Contract review"),
 ]
 # [A] Type ids, names and the D365 system follow the brief, not a real system.
 WORKSPACE_TYPES = [

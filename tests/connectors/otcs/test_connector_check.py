@@ -67,7 +67,9 @@ def test_the_registry_knows_the_content_server_connector(monkeypatch):
         "relate_workspaces",
         "remove_hold",
         "search",
+        "start_workflow",
         "upload_document",
+        "workflow_status",
     ]
     assert list(found.triggers) == ["new_or_changed_documents"]
 

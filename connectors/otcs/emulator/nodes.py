@@ -9,7 +9,6 @@ whose text says "already exists", as in Content Server.
 from __future__ import annotations
 
 import mimetypes
-from datetime import UTC, date, datetime
 from math import ceil
 from typing import Any
 
@@ -22,6 +21,7 @@ from django.utils import timezone
 from connectors.otcs.emulator import categories
 from connectors.otcs.emulator.responses import (
     ApiError,
+    date_param,
     integer,
     otcs,
     params,
@@ -32,8 +32,8 @@ from connectors.otcs.emulator.state import (
     CONTAINERS,
     TYPE_NAMES,
     blob_dir,
+    create_node,
     iso,
-    new_node_id,
     store_blob,
 )
 from connectors.sandbox.models import OtcsNode, OtcsVersion
@@ -129,20 +129,6 @@ def paged(
     }
 
 
-def _date(value: Any, name: str) -> datetime | None:
-    if value in (None, ""):
-        return None
-    text = str(value).replace("Z", "+00:00")
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        try:
-            moment = datetime.combine(date.fromisoformat(text), datetime.min.time())
-        except ValueError:
-            raise ApiError(400, f"Invalid value for parameter {name}.") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _container(node_id: int) -> OtcsNode:
     parent = get_node(node_id)
     if parent.type not in CONTAINERS:
@@ -223,22 +209,16 @@ def create(request: HttpRequest, user_id: int, nested: bool) -> OtcsNode:
     roles = values.get("roles") or {}
     if not isinstance(roles, dict):
         raise ApiError(400, "roles must be an object.")
-    now = timezone.now()
     for _attempt in range(5):
         try:
             with transaction.atomic():
-                node = OtcsNode.objects.create(
-                    id=new_node_id(),
-                    parent=parent,
-                    type=kind,
-                    name=name,
+                node = create_node(
+                    parent,
+                    kind,
+                    name,
+                    user_id,
                     description=str(values.get("description") or ""),
-                    create_date=now,
-                    modify_date=now,
-                    create_user_id=user_id,
-                    modify_user_id=user_id,
-                    owner_user_id=user_id,
-                    external_create_date=_date(
+                    external_create_date=date_param(
                         values.get("external_create_date"), "external_create_date"
                     ),
                     external_source=str(values.get("external_source") or ""),

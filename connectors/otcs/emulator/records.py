@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, date, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -22,7 +21,14 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
 from connectors.otcs.emulator.nodes import get_node
-from connectors.otcs.emulator.responses import ApiError, integer, otcs, params, require
+from connectors.otcs.emulator.responses import (
+    ApiError,
+    date_param,
+    integer,
+    otcs,
+    params,
+    require,
+)
 from connectors.otcs.emulator.state import iso
 from connectors.sandbox.models import (
     OtcsHold,
@@ -38,20 +44,6 @@ DETAIL_FIELDS = ("rsi", "file_status", "essential", "storage", "official")
 
 def _truthy(value: Any) -> bool:
     return str(value).lower() in {"true", "1"}
-
-
-def _date(value: Any, name: str) -> datetime | None:
-    if value in (None, ""):
-        return None
-    text = str(value).replace("Z", "+00:00")
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        try:
-            moment = datetime.combine(date.fromisoformat(text), datetime.min.time())
-        except ValueError:
-            raise ApiError(400, f"Invalid value for parameter {name}.") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # -- RM classifications --
@@ -215,7 +207,7 @@ def _create_hold(values: dict[str, Any]) -> OtcsHold:
     name = str(require(values, "name"))
     hold_type = str(require(values, "type"))
     # [A] pyxecm always sends date_applied; without it the hold starts now.
-    applied = _date(values.get("date_applied"), "date_applied") or timezone.now()
+    applied = date_param(values.get("date_applied"), "date_applied") or timezone.now()
     top = OtcsHold.objects.aggregate(top=Max("id"))["top"]
     try:
         with transaction.atomic():
@@ -226,7 +218,9 @@ def _create_hold(values: dict[str, Any]) -> OtcsHold:
                 comment=str(values.get("comment") or ""),
                 alternate_id=str(values.get("alternate_id") or ""),
                 date_applied=applied,
-                date_to_remove=_date(values.get("date_to_remove"), "date_to_remove"),
+                date_to_remove=date_param(
+                    values.get("date_to_remove"), "date_to_remove"
+                ),
             )
     except IntegrityError:
         # [A] hold names are unique; the wording follows duplicate node names.

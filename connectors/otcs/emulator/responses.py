@@ -13,6 +13,7 @@ import functools
 import json
 import logging
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -95,6 +96,22 @@ def integer(value: Any, name: str) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise ApiError(400, f"Invalid value for parameter {name}.") from None
+
+
+def date_param(value: Any, name: str) -> datetime | None:
+    """An ISO date or date-time parameter (UTC when it has no zone), None
+    when empty, or a 400 naming the parameter."""
+    if value in (None, ""):
+        return None
+    text = str(value).replace("Z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            moment = datetime.combine(date.fromisoformat(text), datetime.min.time())
+        except ValueError:
+            raise ApiError(400, f"Invalid value for parameter {name}.") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def require(values: dict[str, Any], name: str) -> Any:

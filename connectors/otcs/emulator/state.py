@@ -289,6 +289,32 @@ def new_node_id() -> int:
     return max(FIRST_NODE_ID, (highest or 0) + 1)
 
 
+def create_node(
+    parent: OtcsNode | None,
+    kind: int,
+    name: str,
+    user_id: int,
+    *,
+    description: str = "",
+    **extra: object,
+) -> OtcsNode:
+    """A new node owned, created and last changed by ``user_id``, now."""
+    now = timezone.now()
+    return OtcsNode.objects.create(
+        id=new_node_id(),
+        parent=parent,
+        type=kind,
+        name=name,
+        description=description,
+        create_date=now,
+        modify_date=now,
+        create_user_id=user_id,
+        modify_user_id=user_id,
+        owner_user_id=user_id,
+        **extra,
+    )
+
+
 def store_blob(source: IO[bytes]) -> tuple[str, int]:
     """Copy ``source`` to a new blob file in chunks; its name and size."""
     folder = blob_dir()

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils import timezone
 
 from connectors.otcs.emulator import categories
 from connectors.otcs.emulator.nodes import (
@@ -23,7 +22,11 @@ from connectors.otcs.emulator.nodes import (
     properties,
 )
 from connectors.otcs.emulator.responses import ApiError, integer, otcs, params, require
-from connectors.otcs.emulator.state import CONTAINERS, ENTERPRISE_WORKSPACE, new_node_id
+from connectors.otcs.emulator.state import (
+    CONTAINERS,
+    ENTERPRISE_WORKSPACE,
+    create_node,
+)
 from connectors.sandbox.models import (
     OtcsNode,
     OtcsWorkspace,
@@ -103,19 +106,9 @@ def type_v1(request: HttpRequest, type_id: int, user_id: int) -> HttpResponse:
 
 
 def _copy_children(source: OtcsNode, target: OtcsNode, user_id: int) -> None:
-    now = timezone.now()
     for child in OtcsNode.objects.filter(parent_id=source.id, type__in=CONTAINERS):
-        copy = OtcsNode.objects.create(
-            id=new_node_id(),
-            parent=target,
-            type=child.type,
-            name=child.name,
-            description=child.description,
-            create_date=now,
-            modify_date=now,
-            create_user_id=user_id,
-            modify_user_id=user_id,
-            owner_user_id=user_id,
+        copy = create_node(
+            target, child.type, child.name, user_id, description=child.description
         )
         _copy_children(child, copy, user_id)
 
@@ -172,20 +165,14 @@ def _create(values: dict[str, Any], user_id: int) -> OtcsNode:
         values.get("name")
         or (business_object[2] if business_object else wksp_type.template.name)
     )
-    now = timezone.now()
     try:
         with transaction.atomic():
-            node = OtcsNode.objects.create(
-                id=new_node_id(),
-                parent=parent,
-                type=848,
-                name=name,
+            node = create_node(
+                parent,
+                848,
+                name,
+                user_id,
                 description=str(values.get("description") or ""),
-                create_date=now,
-                modify_date=now,
-                create_user_id=user_id,
-                modify_user_id=user_id,
-                owner_user_id=user_id,
             )
             workspace = OtcsWorkspace.objects.create(node=node, wksp_type=wksp_type)
             _copy_children(wksp_type.template, node, user_id)

@@ -17,17 +17,6 @@ pytestmark = [
 CONTENT = bytes(range(256)) * 1000  # binary, 256,000 bytes
 
 
-@pytest.fixture
-def otcs(live_server, settings) -> ContentServerConnector:
-    settings.XCONNECTOR_HTTP_ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
-    config = ContentServerConnector.Config(
-        base_url=f"{live_server.url}/sandbox/otcs/api/",
-        username="admin",
-        password="sandbox-admin",
-    )
-    return ContentServerConnector(config)
-
-
 def upload(otcs: ContentServerConnector, name: str, content: bytes, **params) -> int:
     document = Document.from_bytes(name, content, media_type="application/pdf")
     context = ActionContext(idempotency_key=f"key-{name}", documents=[document])

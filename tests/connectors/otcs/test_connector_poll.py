@@ -19,17 +19,6 @@ pytestmark = [
 TRIGGER = "new_or_changed_documents"
 
 
-@pytest.fixture
-def otcs(live_server, settings) -> ContentServerConnector:
-    settings.XCONNECTOR_HTTP_ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
-    config = ContentServerConnector.Config(
-        base_url=f"{live_server.url}/sandbox/otcs/api/",
-        username="admin",
-        password="sandbox-admin",
-    )
-    return ContentServerConnector(config)
-
-
 def upload(otcs: ContentServerConnector, name: str, content: bytes) -> int:
     document = Document.from_bytes(name, content)
     context = ActionContext(idempotency_key=f"key-{name}", documents=[document])

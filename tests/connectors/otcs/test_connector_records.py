@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import requests
 
-from connectors.base import ActionContext
 from connectors.errors import PermanentError
 from connectors.otcs.client import NodeNotFoundError
 from connectors.otcs.connector import ContentServerConnector
+from tests.connectors.otcs.conftest import run
 
 pytestmark = [
     pytest.mark.urls("tests.connectors.otcs.sandbox_urls"),
@@ -16,22 +16,6 @@ pytestmark = [
 ]
 
 ACCOUNTS, LEGAL = 2202, 2203
-
-
-@pytest.fixture
-def otcs(live_server, settings, tmp_path) -> ContentServerConnector:
-    settings.VAR_DIR = tmp_path
-    settings.XCONNECTOR_HTTP_ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
-    config = ContentServerConnector.Config(
-        base_url=f"{live_server.url}/sandbox/otcs/api/",
-        username="admin",
-        password="sandbox-admin",
-    )
-    return ContentServerConnector(config)
-
-
-def run(otcs: ContentServerConnector, name: str, values: dict) -> dict:
-    return otcs.run_action(name, values, ActionContext(idempotency_key="k"))[0]
 
 
 def folder(otcs: ContentServerConnector, name: str) -> int:

@@ -22,17 +22,6 @@ PDF = b"%PDF-1.7 invoice A-17\n" * 100
 CHANGED = b"%PDF-1.7 invoice A-17, corrected\n" * 100
 
 
-@pytest.fixture
-def otcs(live_server, settings) -> ContentServerConnector:
-    settings.XCONNECTOR_HTTP_ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
-    config = ContentServerConnector.Config(
-        base_url=f"{live_server.url}/sandbox/otcs/api/",
-        username="admin",
-        password="sandbox-admin",
-    )
-    return ContentServerConnector(config)
-
-
 def upload(
     otcs: ContentServerConnector, content: bytes, key: str = "run-1-step-1", **params
 ) -> dict[str, Any]:

@@ -20,18 +20,6 @@ pytestmark = [
 INVOICE = 2301
 
 
-@pytest.fixture
-def otcs(live_server, settings, tmp_path) -> ContentServerConnector:
-    settings.VAR_DIR = tmp_path
-    settings.XCONNECTOR_HTTP_ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
-    config = ContentServerConnector.Config(
-        base_url=f"{live_server.url}/sandbox/otcs/api/",
-        username="admin",
-        password="sandbox-admin",
-    )
-    return ContentServerConnector(config)
-
-
 def run(otcs: ContentServerConnector, name: str, values: dict, key: str = "k") -> dict:
     return otcs.run_action(name, values, ActionContext(idempotency_key=key))[0]
 

@@ -43,6 +43,12 @@ class Connection(models.Model):
         choices=ConnectionStatus.choices,
         default=ConnectionStatus.UNTESTED,
     )
+    rate_limit_per_minute = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="At most this many calls a minute from all flows together; "
+        "empty means no limit.",
+    )
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_check_message = models.CharField(max_length=1000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

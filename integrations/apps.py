@@ -8,3 +8,9 @@ class IntegrationsConfig(AppConfig):
 
     name = "integrations"
     verbose_name = "Integrations"
+
+    def ready(self) -> None:
+        from connectors.webhook.delivery import event_accepted
+        from integrations.triggers import on_connection_delivery
+
+        event_accepted.connect(on_connection_delivery, dispatch_uid="flows-start")

@@ -25,6 +25,8 @@ app.conf.task_queues = [
 app.conf.task_routes = {
     "xconnector.tasks.*": {"queue": "housekeeping"},
     "audit.tasks.*": {"queue": "housekeeping"},
+    "integrations.tasks.sweep_runs": {"queue": "housekeeping"},
+    "integrations.tasks.*": {"queue": "runs"},
 }
 app.autodiscover_tasks()
 

@@ -388,6 +388,23 @@ XCONNECTOR_EMAIL_MAX_BYTES = env_int(
 XCONNECTOR_FILES_ROOT = Path(
     env_str("XCONNECTOR_FILES_ROOT", str(VAR_DIR / "files"))
 ).resolve()
+# Documents between the steps of a run (shared storage when workers are on
+# several machines).
+XCONNECTOR_BLOB_DIR = Path(
+    env_str("XCONNECTOR_BLOB_DIR", str(VAR_DIR / "blobs"))
+).resolve()
+# A worker holds a run for this long and renews it while it works; a run
+# whose worker died is taken over once its lease has expired (seconds).
+XCONNECTOR_RUN_LEASE_SECONDS = env_int("XCONNECTOR_RUN_LEASE_SECONDS", 60, minimum=2)
+# The sweeper re-wakes runs that are due, orphaned or stuck in the queue.
+XCONNECTOR_SWEEP_INTERVAL = env_int("XCONNECTOR_SWEEP_INTERVAL", 15, minimum=1)
+# A queued run nobody claimed for this long is enqueued again (seconds).
+XCONNECTOR_REQUEUE_AFTER = env_int("XCONNECTOR_REQUEUE_AFTER", 30, minimum=1)
+# Waits up to this long ride on the broker (a countdown); longer ones are
+# kept in the database and woken by the sweeper (seconds).
+XCONNECTOR_MAX_COUNTDOWN = env_int("XCONNECTOR_MAX_COUNTDOWN", 60, minimum=0)
+# The queue that wakes workers for runs (tests give a worker a queue of its own).
+XCONNECTOR_RUN_QUEUE = env_str("XCONNECTOR_RUN_QUEUE", "runs")
 # The emulators of the external systems under /sandbox/<system>/ (demo, tests).
 XCONNECTOR_SANDBOX = env_bool("XCONNECTOR_SANDBOX", not PRODUCTION)
 
@@ -402,6 +419,11 @@ CELERY_BEAT_SCHEDULE = {
             "queue": "housekeeping",
             "expires": XCONNECTOR_AUDIT_VERIFY_INTERVAL,
         },
+    },
+    "sweep-runs": {
+        "task": "integrations.tasks.sweep_runs",
+        "schedule": float(XCONNECTOR_SWEEP_INTERVAL),
+        "options": {"queue": "housekeeping", "expires": XCONNECTOR_SWEEP_INTERVAL},
     },
     "worker-heartbeat": {
         "task": "xconnector.tasks.heartbeat",

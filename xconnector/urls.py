@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from connectors.webhook.views import receive_hook
+from integrations.views.hooks import receive_flow_hook_view
 from xconnector import views
 
 urlpatterns = [
@@ -16,6 +17,9 @@ urlpatterns = [
     *[path(f"{key}/", views.section, {"key": key}, name=key) for key in views.SECTIONS],
     path("connections/", include("connectors.urls")),
     path("hooks/<int:connection_id>/", receive_hook, name="webhook-receive"),
+    path(
+        "hooks/flows/<str:token>/", receive_flow_hook_view, name="flow-webhook-receive"
+    ),
     path("audit/", include("audit.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", views.metrics_view, name="metrics"),

@@ -10,6 +10,7 @@ from connectors.auth import AuthSettings, NoAuthSettings, build_auth
 from connectors.base import (
     CHECK_TIMEOUT,
     ActionContext,
+    ActionResult,
     CheckResult,
     Config,
     Connector,
@@ -125,6 +126,28 @@ class RequestOutput(BaseModel):
     )
 
 
+class DownloadInput(BaseModel):
+    """One document to fetch with a GET."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(
+        title="Path", description="Relative to the base URL, e.g. documents/a.pdf."
+    )
+    query: dict[str, JsonValue] = Field(default_factory=dict, title="Query parameters")
+    name: str = Field(
+        "",
+        title="Document name",
+        description="Empty takes the name the server gives (or the path's end).",
+    )
+
+
+class DownloadOutput(BaseModel):
+    name: str = Field(title="Document name")
+    media_type: str = Field(title="Media type")
+    size: int | None = Field(None, title="Size the server announced (bytes)")
+
+
 class HttpConnector(Connector):
     """Any web API: JSON or text, with authentication, pagination and
     response mapping."""
@@ -220,6 +243,25 @@ class HttpConnector(Connector):
             pages=pages.pages,
             truncated=pages.truncated,
         )
+
+    @action(
+        "download",
+        "Download a document",
+        description="Fetches one document with a GET, streamed, for the next "
+        "steps to file or send.",
+        input=DownloadInput,
+        output=DownloadOutput,
+    )
+    def download(self, data: DownloadInput, context: ActionContext) -> ActionResult:
+        document = self.client().stream_download(
+            data.path, name=data.name, params=data.query
+        )
+        output = DownloadOutput(
+            name=document.name,
+            media_type=document.media_type,
+            size=document.declared_size,
+        )
+        return ActionResult(output, [document])
 
 
 def _body(body: Any, headers: dict[str, str]) -> dict[str, Any]:

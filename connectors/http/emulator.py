@@ -27,13 +27,13 @@ import binascii
 import functools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
 from django.core import signing
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
@@ -379,12 +379,27 @@ def echo(request: HttpRequest) -> HttpResponse:
 
 @api("GET")
 def document(request: HttpRequest, name: str) -> HttpResponse:
-    """A small text document named ``name``."""
-    content = f"Order confirmation {name}\n".encode() * 100
-    return HttpResponse(
-        content,
-        content_type="text/plain; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    """A text document named ``name``; ``?bytes=N`` makes it N bytes long."""
+    line = f"Order confirmation {name}\n".encode()
+    try:
+        size = int(request.GET.get("bytes", len(line) * 100))
+    except ValueError:
+        return _error(400, "bad_request", "bytes must be a whole number.")
+    headers = {
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Content-Length": str(size),
+    }
+
+    def chunks() -> Iterator[bytes]:
+        block = line * (65536 // len(line) + 1)
+        left = size
+        while left > 0:
+            piece = block[: min(left, 65536)]
+            left -= len(piece)
+            yield piece
+
+    return StreamingHttpResponse(
+        chunks(), content_type="text/plain; charset=utf-8", headers=headers
     )
 
 

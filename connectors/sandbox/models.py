@@ -133,10 +133,19 @@ class OtcsCategoryValue(models.Model):
 
 
 class OtcsFault(models.Model):
-    """An injected failure: the next ``remaining`` calls answer ``status``."""
+    """An injected failure: the next ``remaining`` calls answer ``status``;
+    or, with ``rate``, that share of all calls until it is cleared.
+
+    ``status`` 0 is a slow answer: the call waits ``seconds`` (before the
+    work, or ``after`` it: the change is made but the caller has given up).
+    For 429 and 503, ``seconds`` is the Retry-After.
+    """
 
     status = models.IntegerField()
-    remaining = models.IntegerField()
+    remaining = models.IntegerField(default=0)
+    rate = models.FloatField(null=True, blank=True)
+    seconds = models.FloatField(default=1)
+    after = models.BooleanField(default=False)
     message = models.CharField(max_length=200, blank=True)
 
     def __str__(self) -> str:

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 from pydantic import ValidationError
 
@@ -32,6 +33,11 @@ from connectors.models import Connection, DeliveryStatus, InboundDelivery
 logger = logging.getLogger(__name__)
 
 TRIGGER = "receive"
+
+# Sent with ``connection`` and ``event`` for each newly accepted event, inside
+# the transaction that stores its delivery: receivers (the flow engine)
+# start runs that commit, or roll back, together with the delivery.
+event_accepted = Signal()
 MAX_REASON = 500  # InboundDelivery.reason
 
 Status = Literal["accepted", "duplicate", "rejected", "ignored"]
@@ -142,6 +148,7 @@ def _keep_once(
                 event.event_id,
             )
             return DeliveryOutcome("duplicate", 200, event.event_id, delivery=first)
+        event_accepted.send(sender=InboundDelivery, connection=connection, event=event)
         if on_accepted is not None:
             on_accepted(delivery, event)
     logger.info(

@@ -30,7 +30,7 @@ def receive_hook(request: HttpRequest, connection_id: int) -> JsonResponse:
     connection = Connection.objects.filter(pk=connection_id).first()
     if connection is None or not _receives_webhooks(connection):
         return JsonResponse({"error": NOT_HERE}, status=404)
-    body = _read_body(request)
+    body = read_body(request)
     if body is None:
         reason = "The body is larger than the 1 MB a webhook may carry."
         record_rejection(connection, reason)
@@ -55,7 +55,7 @@ def _receives_webhooks(connection: Connection) -> bool:
     return spec is not None and spec.kind == "webhook"
 
 
-def _read_body(request: HttpRequest) -> bytes | None:
+def read_body(request: HttpRequest) -> bytes | None:
     """The body, or None when it is larger than ``MAX_BODY_BYTES``.
 
     Reads at most one byte more than the limit, so a sender that lies about

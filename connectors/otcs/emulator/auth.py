@@ -2,8 +2,13 @@
 
 ``POST api/v1/_sandbox/faults`` is an emulator-only extension (not part of
 Content Server): ``{"status": 503, "count": 2}`` makes the next two calls to
-any other endpoint answer 503 (with ``Retry-After: 1``); ``DELETE`` clears
-the queue. It lets tests exercise a client's transient-error handling.
+any other endpoint answer 503 (with ``Retry-After: 1``); ``{"status": 429,
+"rate": 0.1, "seconds": 2}`` makes one call in ten answer 429 with
+``Retry-After: 2`` until cleared; ``{"status": 0, "rate": 0.1, "seconds": 3,
+"after": true}`` makes one call in ten answer only after 3 seconds, having
+done its work (a client with a shorter timeout gives up on a change that was
+made). ``DELETE`` clears them all. It lets tests exercise a client's
+transient-error handling.
 """
 
 from __future__ import annotations
@@ -105,16 +110,39 @@ def faults(request: HttpRequest) -> HttpResponse:
     """Sandbox only: queue, list or clear injected failures."""
     if request.method == "POST":
         values = params(request)
-        status = integer(values.get("status") or 503, "status")
+        status = integer(values.get("status", 503), "status")
         count = integer(values.get("count") or 1, "count")
-        if status not in {500, 502, 503, 504} or not 1 <= count <= 100:
-            raise ApiError(400, "status must be 500, 502, 503 or 504; count 1..100.")
+        if status not in {0, 429, 500, 502, 503, 504} or not 1 <= count <= 100:
+            raise ApiError(
+                400, "status must be 0, 429, 500, 502, 503 or 504; count 1..100."
+            )
+        rate = _number(values.get("rate"), "rate", 1.0)
+        seconds = _number(values.get("seconds", 1), "seconds", 60.0)
         message = str(values.get("message") or "The server is temporarily busy.")
-        OtcsFault.objects.create(status=status, remaining=count, message=message)
+        OtcsFault.objects.create(
+            status=status,
+            remaining=0 if rate is not None else count,
+            rate=rate,
+            seconds=seconds if seconds is not None else 1,
+            after=str(values.get("after", "")).lower() in ("1", "true"),
+            message=message,
+        )
     elif request.method == "DELETE":
         OtcsFault.objects.all().delete()
     queued = [
-        {"status": fault.status, "remaining": fault.remaining}
+        {"status": fault.status, "remaining": fault.remaining, "rate": fault.rate}
         for fault in OtcsFault.objects.order_by("id")
     ]
     return JsonResponse({"faults": queued})
+
+
+def _number(value: object, name: str, highest: float) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = float(str(value))
+    except ValueError:
+        raise ApiError(400, f"{name} must be a number.") from None
+    if not 0 <= number <= highest:
+        raise ApiError(400, f"{name} must be between 0 and {highest:g}.")
+    return number

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -158,10 +159,13 @@ def otcs(*methods: str, signed_in: bool = True, faults: bool = True) -> Callable
                 return response
             state.ensure_seed()
             fault = state.take_fault() if faults else None
-            if fault is not None:
+            if fault is not None and fault.status == 0:
+                if not fault.after:
+                    time.sleep(fault.seconds)
+            elif fault is not None:
                 response = error(fault.status, fault.message)
-                if fault.status == 503:
-                    response["Retry-After"] = "1"
+                if fault.status in (429, 503):
+                    response["Retry-After"] = f"{fault.seconds:g}"
                 return _suppressed(request, response)
             ticket = None
             if signed_in:
@@ -179,6 +183,8 @@ def otcs(*methods: str, signed_in: bool = True, faults: bool = True) -> Callable
                 response = error(500, f"Internal error: {type(problem).__name__}")
             if ticket is not None and response.status_code < 400:
                 response["OTCSTicket"] = ticket.value
+            if fault is not None and fault.after:
+                time.sleep(fault.seconds)  # done, but the caller gave up
             return _suppressed(request, response)
 
         return wrapped

@@ -7,6 +7,7 @@ live in files under ``VAR_DIR/sandbox/otcs/blobs``.
 
 from __future__ import annotations
 
+import random
 import secrets
 import shutil
 import uuid
@@ -266,11 +267,11 @@ def touch_ticket(value: str) -> OtcsTicket | None:
 
 
 def take_fault() -> OtcsFault | None:
-    """Consume one injected failure, if any is queued."""
+    """Consume one injected failure, if any is queued; else maybe a random one."""
     with transaction.atomic():
         fault = OtcsFault.objects.filter(remaining__gt=0).order_by("id").first()
         if fault is None:
-            return None
+            return _random_fault()
         # Conditional update: two processes must not both consume the last one.
         taken = OtcsFault.objects.filter(pk=fault.pk, remaining__gt=0).update(
             remaining=F("remaining") - 1
@@ -279,6 +280,15 @@ def take_fault() -> OtcsFault | None:
             return None
         OtcsFault.objects.filter(remaining__lte=0).delete()
     return fault
+
+
+def _random_fault() -> OtcsFault | None:
+    draw = random.random()  # noqa: S311 - a simulation, not security
+    for fault in OtcsFault.objects.filter(rate__isnull=False).order_by("id"):
+        if draw < fault.rate:
+            return fault
+        draw -= fault.rate
+    return None
 
 
 def new_node_id() -> int:

@@ -1,0 +1,43 @@
+"""What admins configure (flows and their versions) and what workers record
+(runs, steps, transfers, review tasks)."""
+
+from __future__ import annotations
+
+from integrations.models.flows import (
+    Flow,
+    FlowStatus,
+    FlowVersion,
+    FlowVersionConnection,
+)
+from integrations.models.runs import (
+    AttemptOutcome,
+    FlowRun,
+    RunStatus,
+    StepRun,
+    StepStatus,
+    Transfer,
+    TransferAttempt,
+    TransferStatus,
+)
+from integrations.models.tasks import ReviewTask, TaskKind, TaskStatus
+from integrations.models.triggers import RateWindow, TriggerState
+
+__all__ = [
+    "AttemptOutcome",
+    "Flow",
+    "FlowRun",
+    "FlowStatus",
+    "FlowVersion",
+    "FlowVersionConnection",
+    "RateWindow",
+    "ReviewTask",
+    "RunStatus",
+    "StepRun",
+    "StepStatus",
+    "TaskKind",
+    "TaskStatus",
+    "Transfer",
+    "TransferAttempt",
+    "TransferStatus",
+    "TriggerState",
+]

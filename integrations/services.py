@@ -10,15 +10,16 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from audit.services import Actor, Event, EventType, record_config_change, record_many
 from connectors.base import describe_errors
 from connectors.errors import PermanentError
 from connectors.models import Connection
 from connectors.registry import get_connector
-from integrations.definition import ActionStep, Definition
+from integrations.definition import ActionStep, Definition, Step
 from integrations.engine.claims import enqueue
+from integrations.engine.runner import start_followers
 from integrations.engine.starts import create_run, definition_of
 from integrations.mapping import check_rules
 from integrations.models import (
@@ -96,7 +97,15 @@ def validate_definition(definition: dict[str, Any]) -> Definition:
     try:
         parsed = Definition.model_validate(definition)
     except ValidationError as error:
-        raise InvalidDefinition([describe_errors(error)]) from None
+        # Still check the steps that parse, so one round lists every problem.
+        steps = _steps_that_parse(definition)
+        tables = definition.get("tables") if isinstance(definition, dict) else None
+        raise InvalidDefinition(
+            [
+                describe_errors(error),
+                *_action_problems(steps, tables if isinstance(tables, dict) else {}),
+            ]
+        ) from None
     problems: list[str] = []
     connections = Connection.objects.in_bulk(_connection_ids(parsed))
     trigger = parsed.trigger
@@ -116,9 +125,32 @@ def validate_definition(definition: dict[str, Any]) -> Definition:
         and not Flow.objects.filter(pk=trigger.flow).exists()
     ):
         problems.append("The flow this one follows does not exist.")
-    for step in parsed.steps:
-        if not isinstance(step, ActionStep):
+    problems += _action_problems(parsed.steps, parsed.tables)
+    if problems:
+        raise InvalidDefinition(problems)
+    return parsed
+
+
+def _steps_that_parse(definition: Any) -> list[Any]:
+    raw = definition.get("steps") if isinstance(definition, dict) else None
+    steps = []
+    for item in raw if isinstance(raw, list) else []:
+        try:
+            steps.append(_STEP.validate_python(item))
+        except ValidationError:
             continue
+    return steps
+
+
+_STEP: TypeAdapter[Any] = TypeAdapter(Step)
+
+
+def _action_problems(steps: list[Any], tables: dict[str, Any]) -> list[str]:
+    """What is wrong with the action steps' connections, actions and mappings."""
+    problems: list[str] = []
+    actions = [step for step in steps if isinstance(step, ActionStep)]
+    connections = Connection.objects.in_bulk({step.connection for step in actions})
+    for step in actions:
         connection = connections.get(step.connection)
         if connection is None:
             problems.append(f"Step “{step.label}”: its connection does not exist.")
@@ -130,12 +162,10 @@ def validate_definition(definition: dict[str, Any]) -> Definition:
             )
             continue
         for error in check_rules(
-            step.mapping, spec.input.model_json_schema(), tables=parsed.tables
+            step.mapping, spec.input.model_json_schema(), tables=tables
         ):
             problems.append(f"Step “{step.label}”: {error}")
-    if problems:
-        raise InvalidDefinition(problems)
-    return parsed
+    return problems
 
 
 def publish_version(
@@ -375,13 +405,13 @@ def decide_approval(
                 status=RunStatus.QUEUED, context=context, enqueued_at=now
             )
             enqueue(run.pk)
-        else:
-            FlowRun.objects.filter(pk=run.pk, status=RunStatus.WAITING).update(
-                status=RunStatus.FAILED,
-                finished_at=now,
-                error=f"Rejected by {user.get_username()}"
-                + (f": {comment}" if comment else "."),
-            )
+        elif FlowRun.objects.filter(pk=run.pk, status=RunStatus.WAITING).update(
+            status=RunStatus.FAILED,
+            finished_at=now,
+            error=f"Rejected by {user.get_username()}"
+            + (f": {comment}" if comment else "."),
+        ):
+            start_followers(run, RunStatus.FAILED)
         record_many(
             [
                 _event(

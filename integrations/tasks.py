@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
+from celery import Task, shared_task
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="integrations.tasks.execute_run", ignore_result=True)
-def execute_run(run_id: int) -> str:
+@shared_task(bind=True, name="integrations.tasks.execute_run", ignore_result=True)
+def execute_run(self: Task, run_id: int) -> str:
     from integrations.engine.runner import execute_run as execute
 
-    return execute(run_id)
+    # The worker's node name (queue@host) shows on the run: who holds it.
+    return execute(run_id, worker=self.request.hostname or "")
 
 
 @shared_task(name="integrations.tasks.sweep_runs", ignore_result=True)

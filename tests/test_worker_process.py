@@ -16,23 +16,12 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
+from tests.workers import database_url_for_test_database
 from xconnector.models import WorkerHeartbeat
 from xconnector.tasks import heartbeat
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def database_url_for_test_database() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return (
-        f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:"
-        f"{db['PORT'] or 5432}/{db['NAME']}"
-    )
 
 
 @pytest.fixture

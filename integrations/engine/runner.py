@@ -23,10 +23,12 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from audit.services import Actor, Event, EventType, record_many
+from connectors.base import TriggerEvent
 from connectors.errors import ConnectorError, TransientError
 from integrations.definition import END, ActionStep, Definition
 from integrations.engine import claims
 from integrations.engine.claims import LeaseKeeper, LostLease, fenced
+from integrations.engine.connections import connector_for
 from integrations.engine.starts import create_run, definition_of
 from integrations.engine.steps import HANDLERS, Done, Pause, RateLimited, TransferWork
 from integrations.mapping import MappingFailed
@@ -205,7 +207,22 @@ class Execution:
                 self._after_end(RunStatus.SUCCEEDED)
         for name, value in changes.items():
             setattr(run, name, value)
+        if ending:
+            self._acknowledge()
         return RunStatus.SUCCEEDED if ending else "next"
+
+    def _acknowledge(self) -> None:
+        """Tell a poll trigger its event is done with (a dropped file moves
+        to done/); after the commit, and never failing the run."""
+        trigger = self.definition.trigger
+        if trigger.type != "poll" or self.run.trigger_kind != "poll":
+            return
+        try:
+            _, connector = connector_for(trigger.connection)
+            event = TriggerEvent(event_id=self.run.source_ref, payload=self.run.payload)
+            connector.acknowledge(trigger.trigger, trigger.params, event, ok=True)
+        except Exception:
+            logger.exception("could not acknowledge the event of run %s", self.run.pk)
 
     def _next_index(self, step: Any, done: Done, index: int) -> int:
         if step is None:
@@ -487,30 +504,36 @@ class Execution:
 
     def _after_end(self, status: str) -> None:
         """Start the flows that follow this one (same transaction)."""
-        followers = Flow.objects.filter(
-            status=FlowStatus.ACTIVE,
-            published_version__definition__trigger__type="flow_finished",
-            published_version__definition__trigger__flow=self.run.flow_id,
-        ).select_related("published_version")
-        for follower in followers:
-            trigger = definition_of(follower.published_version).trigger
-            if status not in trigger.on:
-                continue
-            create_run(
-                follower,
-                payload={
-                    "run": {
-                        "id": self.run.pk,
-                        "flow": self.run.flow.name,
-                        "status": status,
-                        "outputs": self.run.context.get("steps", {}),
-                        "trigger": self.run.payload,
-                    }
-                },
-                trigger_kind="flow_finished",
-                event_id=f"run-{self.run.pk}",
-                parent_run=self.run,
-            )
+        start_followers(self.run, status)
+
+
+def start_followers(run: FlowRun, status: str) -> None:
+    """Start the flows that follow ``run``'s flow when it ends with ``status``
+    (in the caller's transaction)."""
+    followers = Flow.objects.filter(
+        status=FlowStatus.ACTIVE,
+        published_version__definition__trigger__type="flow_finished",
+        published_version__definition__trigger__flow=run.flow_id,
+    ).select_related("published_version")
+    for follower in followers:
+        trigger = definition_of(follower.published_version).trigger
+        if status not in trigger.on:
+            continue
+        create_run(
+            follower,
+            payload={
+                "run": {
+                    "id": run.pk,
+                    "flow": run.flow.name,
+                    "status": status,
+                    "outputs": run.context.get("steps", {}),
+                    "trigger": run.payload,
+                }
+            },
+            trigger_kind="flow_finished",
+            event_id=f"run-{run.pk}",
+            parent_run=run,
+        )
 
 
 def _message(step: Any, error: Exception) -> str:

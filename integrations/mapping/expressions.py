@@ -65,6 +65,9 @@ def evaluate(expression: str, context: Mapping) -> Any:
     path = plain_path(expression)
     if path is not None:
         return _walk(context, path)
+    constant = literal(expression)
+    if constant is not _MISSING:
+        return constant
     compiled = compile_expression(expression)
     # The library finds "the running expression" through a thread-local that
     # the *last compiled* expression set; point it at this one, otherwise
@@ -128,6 +131,25 @@ def plain_path(expression: str) -> tuple[str, ...] | None:
         return None
     names = tuple(expression.split("."))
     return None if _LITERALS.intersection(names) else names
+
+
+_STRING = re.compile(r'"([^"\\]*)"|\'([^\'\\]*)\'')
+_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?")
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def literal(expression: str) -> Any:
+    """The value of a constant ("D365", 'x', 16, 2.5), or ``_MISSING``.
+
+    Constants are common in mappings and need no evaluator; anything with an
+    escape, an exponent or an operator goes to JSONata.
+    """
+    text = expression.strip()
+    if match := _STRING.fullmatch(text):
+        return match.group(1) if match.group(1) is not None else match.group(2)
+    if _NUMBER.fullmatch(text):
+        return float(text) if "." in text else int(text)
+    return _MISSING
 
 
 class _Sequence(list):

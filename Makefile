@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BIND ?= 127.0.0.1:8000
 
-.PHONY: install run test lint format check lock vendor clean bench-audit bench-otcs
+.PHONY: install run test lint format check lock vendor clean bench-audit bench-otcs bench
 
 install: $(STAMP)
 
@@ -45,6 +45,11 @@ bench-audit: install
 # 1 GiB through the Content Server connector and emulator: time and memory.
 bench-otcs: install
 	$(BIN)/python bench/otcs_transfer_bench.py
+
+# Flow engine: webhook-to-uploaded-document runs/s with one worker process on
+# PostgreSQL + Redis, and the overhead against plain connector calls.
+bench: install
+	$(BIN)/python bench/flow_bench.py
 
 # Re-pin every dependency from pyproject.toml into requirements.lock.
 lock:

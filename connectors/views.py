@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -29,7 +30,13 @@ def _connector(key: str) -> type[Connector]:
 @login_required
 @permission_required("connectors.view_connection", raise_exception=True)
 def connection_list(request: HttpRequest) -> HttpResponse:
-    connections = list(Connection.objects.select_related("updated_by"))
+    # Flows whose versions use a connection (the relation is declared by the
+    # flow engine's models); such a connection cannot be deleted.
+    connections = list(
+        Connection.objects.select_related("updated_by").annotate(
+            flows_using=Count("flow_versions__flow", distinct=True)
+        )
+    )
     available = registry.connectors()
     for connection in connections:
         connection.connector_info = available.get(connection.connector_key)

@@ -19,3 +19,17 @@ def admin_client(admin_user) -> Client:
     client = Client()
     client.force_login(admin_user)
     return client
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _close_connections_after_each_request():
+    """The live server answers each request in a new thread; with persistent
+    connections (``CONN_MAX_AGE``) every one of those threads would leave a
+    PostgreSQL connection open until it is garbage-collected, and a test
+    that posts 200 webhooks runs out of connections. Production threads are
+    long-lived, so only tests close a connection at the end of each request.
+    """
+    from django.db import connections
+
+    connections.settings["default"]["CONN_MAX_AGE"] = 0
+    yield

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from connectors.webhook.views import receive_hook
+from integrations import urls as integrations_urls
 from integrations.views.hooks import receive_flow_hook_view
 from xconnector import views
 
@@ -16,6 +17,8 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     *[path(f"{key}/", views.section, {"key": key}, name=key) for key in views.SECTIONS],
     path("connections/", include("connectors.urls")),
+    path("flows/", include(integrations_urls.flow_urls)),
+    path("runs/", include(integrations_urls.run_urls)),
     path("hooks/<int:connection_id>/", receive_hook, name="webhook-receive"),
     path(
         "hooks/flows/<str:token>/", receive_flow_hook_view, name="flow-webhook-receive"

@@ -92,20 +92,6 @@ def _connection_summary(request: HttpRequest) -> dict[str, object] | None:
 
 # What each section is for, shown until the section has something in it.
 SECTIONS: dict[str, dict[str, str]] = {
-    "flows": {
-        "title": "Flows",
-        "icon": "route",
-        "lead": "A flow says what happens when something arrives: a trigger, "
-        "then the steps that map, file, generate, send or ask for approval.",
-        "empty": "No flows yet.",
-    },
-    "runs": {
-        "title": "Runs",
-        "icon": "player-play",
-        "lead": "Every time a flow runs, it is listed here with each step it "
-        "took, each document it moved and each retry.",
-        "empty": "No runs yet.",
-    },
     "tasks": {
         "title": "Tasks",
         "icon": "checklist",

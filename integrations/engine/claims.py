@@ -11,8 +11,10 @@ nothing and it stops. While a step works (a long upload, say), a
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -96,39 +98,74 @@ def fenced(run_id: int, token: int) -> QuerySet[FlowRun]:
 
 
 class LeaseKeeper:
-    """Renews a run's lease in the background while its worker is busy."""
+    """Keeps a run's lease while its worker is busy with it.
+
+    One renewer thread per worker process serves every run the process
+    holds, with one database connection: a run costs no thread and no
+    connection of its own. A run whose renewal finds it taken over (or
+    cancelled) is marked ``lost``.
+    """
 
     def __init__(self, run_id: int, token: int) -> None:
         self.run_id = run_id
         self.token = token
         self.lost = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._renew, name=f"lease-{run_id}", daemon=True
-        )
 
     def __enter__(self) -> LeaseKeeper:
-        self._thread.start()
+        _renewer.hold(self)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
+        _renewer.release(self)
+
+
+class _Renewer:
+    def __init__(self) -> None:
+        self._held: dict[int, LeaseKeeper] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def hold(self, keeper: LeaseKeeper) -> None:
+        with self._lock:
+            self._held[keeper.run_id] = keeper
+            if (
+                self._thread is None
+                or not self._thread.is_alive()
+                or (
+                    self._pid != os.getpid()  # a forked pool child starts its own
+                )
+            ):
+                self._pid = os.getpid()
+                self._thread = threading.Thread(
+                    target=self._renew, name="lease-renewer", daemon=True
+                )
+                self._thread.start()
+
+    def release(self, keeper: LeaseKeeper) -> None:
+        with self._lock:
+            if self._held.get(keeper.run_id) is keeper:
+                del self._held[keeper.run_id]
 
     def _renew(self) -> None:
         every = max(settings.XCONNECTOR_RUN_LEASE_SECONDS / 3, 0.5)
-        try:
-            while not self._stop.wait(every):
-                renewed = fenced(self.run_id, self.token).update(
-                    lease_expires_at=timezone.now() + lease()
-                )
-                if not renewed:
-                    self.lost.set()
-                    return
-        except Exception:  # the database went away: the lease simply lapses
-            logger.exception("could not renew the lease of run %s", self.run_id)
-        finally:
-            db_connection.close()
+        while True:
+            time.sleep(every)
+            with self._lock:
+                held = list(self._held.values())
+            try:
+                for keeper in held:
+                    renewed = fenced(keeper.run_id, keeper.token).update(
+                        lease_expires_at=timezone.now() + lease()
+                    )
+                    if not renewed:
+                        keeper.lost.set()
+            except Exception:  # the database went away: the leases lapse
+                logger.exception("could not renew the leases of %s runs", len(held))
+                db_connection.close()
+
+
+_renewer = _Renewer()
 
 
 def enqueue(run_id: int, *, delay: float = 0.0) -> None:

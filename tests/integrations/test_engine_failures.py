@@ -360,6 +360,16 @@ def test_a_malformed_delivery_is_kept_in_a_run_for_review(systems, admin_user, w
     assert ReviewTask.objects.get(run=run).status == TaskStatus.OPEN
     assert woken == []
 
+    # when: a reviewer puts in what the sender meant and replays
+    corrected = {"body": account_event(6), "headers": {}, "query": {}}
+    new_run = services.replay_run(run, admin_user, payload=corrected)
+    drain()
+
+    # then
+    new_run.refresh_from_db()
+    assert new_run.status == RunStatus.SUCCEEDED, new_run.error
+    assert OtcsNode.objects.filter(name=contract_name(6)).count() == 1
+
 
 def test_a_delivery_with_a_wrong_secret_is_refused_without_a_run(
     systems, admin_user, woken

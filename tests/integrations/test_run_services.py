@@ -18,7 +18,7 @@ from connectors.errors import PermanentError
 from connectors.models import Connection
 from integrations import services
 from integrations.engine import claims, sweeper
-from integrations.engine.runner import execute_run
+from integrations.engine.runner import Execution, execute_run
 from integrations.engine.sweeper import Sweep, sweep
 from integrations.models import FlowRun, RunStatus, StepRun
 from tests.factories import UserFactory
@@ -109,6 +109,47 @@ def test_a_cancelled_queued_run_is_never_executed(admin_user, woken):
     # and a cancelled run cannot be cancelled again
     with pytest.raises(PermanentError, match="cannot be cancelled"):
         services.cancel_run(run, admin_user)
+
+
+def test_a_run_cancelled_while_running_commits_nothing_more(admin_user, woken):
+    # given: a worker holds the run
+    flow = manual_flow(admin_user)
+    run, _ = services.start_run(flow, {}, admin_user)
+    token = claims.claim(run.pk, "test")
+    assert token == 1
+
+    # when: it is cancelled before the worker commits its step
+    services.cancel_run(run, admin_user)
+    outcome = Execution(
+        FlowRun.objects.select_related("flow", "version").get(pk=run.pk), token
+    ).go()
+
+    # then
+    assert outcome == "lost lease"
+    run.refresh_from_db()
+    assert run.status == RunStatus.CANCELLED
+    assert run.checkpoint == 0
+    assert StepRun.objects.filter(run=run).count() == 0
+
+
+def test_a_worker_that_lost_its_lease_cannot_write(admin_user, woken):
+    # given: a worker's lease ran out and another one took the run over
+    flow = manual_flow(admin_user)
+    run, _ = services.start_run(flow, {}, admin_user)
+    first = claims.claim(run.pk, "first")
+    FlowRun.objects.filter(pk=run.pk).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    second = claims.claim(run.pk, "second")
+
+    # when / then: only the second token can write
+    assert (first, second) == (1, 2)
+    assert claims.fenced(run.pk, first).update(checkpoint=5) == 0
+    assert claims.fenced(run.pk, second).update(checkpoint=0) == 1
+    # and a live lease cannot be claimed a third time
+    assert claims.claim(run.pk, "third") is None
+    run.refresh_from_db()
+    assert (run.worker, run.attempt) == ("second", 2)
 
 
 def test_a_succeeded_run_cannot_be_replayed(admin_user, woken):

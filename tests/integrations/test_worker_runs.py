@@ -140,7 +140,12 @@ def test_killing_the_worker_20_times_loses_and_duplicates_nothing(
 
     # then: every run succeeded, one document per source document
     statuses = Counter(FlowRun.objects.values_list("status", flat=True))
-    assert statuses == {RunStatus.SUCCEEDED: 200}, worker.output()[-3000:]
+    stopped = Counter(
+        FlowRun.objects.exclude(status=RunStatus.SUCCEEDED).values_list(
+            "error", flat=True
+        )
+    )
+    assert statuses == {RunStatus.SUCCEEDED: 200}, stopped
     assert contracts() == {f"contract-{account_id(n)}.txt": 1 for n in range(200)}
     workspaces = OtcsNode.objects.filter(name__regex=r"^Customer [0-9]+$")
     assert Counter(workspaces.values_list("name", flat=True)) == {
@@ -167,13 +172,13 @@ def test_a_third_of_calls_failing_with_503_429_and_timeouts(
     # given: 10% 503, 10% 429, 10% answered after the caller gave up
     fault(systems, status=503, rate=0.1, seconds=0.2)
     fault(systems, status=429, rate=0.1, seconds=0.2)
-    fault(systems, status=0, rate=0.1, seconds=1.5, after="true")
+    fault(systems, status=0, rate=0.1, seconds=4, after="true")
     retry = {"max_attempts": 40, "base_seconds": 0.1, "cap_seconds": 1}
     definition = contract_definition(systems)
     for step in definition["steps"]:
         step["retry"] = retry
     flow = services.create_flow("Contracts", definition, admin_user, activate=True)
-    workers(XCONNECTOR_HTTP_READ_TIMEOUT=1)
+    workers(XCONNECTOR_HTTP_READ_TIMEOUT=3)
 
     # when
     for number in range(20):

@@ -308,21 +308,33 @@ def create_node(
     description: str = "",
     **extra: object,
 ) -> OtcsNode:
-    """A new node owned, created and last changed by ``user_id``, now."""
+    """A new node owned, created and last changed by ``user_id``, now.
+
+    Ids are the highest plus one, as Content Server hands them out; when
+    two requests take the same id at once, the loser takes the next one.
+    """
     now = timezone.now()
-    return OtcsNode.objects.create(
-        id=new_node_id(),
-        parent=parent,
-        type=kind,
-        name=name,
-        description=description,
-        create_date=now,
-        modify_date=now,
-        create_user_id=user_id,
-        modify_user_id=user_id,
-        owner_user_id=user_id,
-        **extra,
-    )
+    for _ in range(20):
+        node_id = new_node_id()
+        try:
+            with transaction.atomic():
+                return OtcsNode.objects.create(
+                    id=node_id,
+                    parent=parent,
+                    type=kind,
+                    name=name,
+                    description=description,
+                    create_date=now,
+                    modify_date=now,
+                    create_user_id=user_id,
+                    modify_user_id=user_id,
+                    owner_user_id=user_id,
+                    **extra,
+                )
+        except IntegrityError:
+            if not OtcsNode.objects.filter(id=node_id).exists():
+                raise  # not the id: another constraint refused the node
+    raise RuntimeError("No free node id after 20 tries.")
 
 
 def store_blob(source: IO[bytes]) -> tuple[str, int]:

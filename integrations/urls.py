@@ -1,0 +1,25 @@
+"""The flow and run pages (the flow designer comes later)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from integrations.views import flows, runs
+
+flow_urls = [
+    path("", flows.flow_list, name="flows"),
+    path("<int:pk>/", flows.flow_detail, name="flow-detail"),
+    path("<int:pk>/run/", flows.flow_start, name="flow-start"),
+]
+
+run_urls = [
+    path("", runs.run_list, name="runs"),
+    path("<int:pk>/", runs.run_detail, name="run-detail"),
+    path("<int:pk>/replay/", runs.run_replay, name="run-replay"),
+    path("<int:pk>/cancel/", runs.run_cancel, name="run-cancel"),
+    path(
+        "<int:pk>/tasks/<int:task_pk>/decide/",
+        runs.task_decide,
+        name="run-task-decide",
+    ),
+]

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from connectors.demo import seed_demo_connections
+from integrations.demo import seed_demo_flows
 from xconnector.demo import seed_demo_users
 
 
@@ -32,6 +33,7 @@ class Command(BaseCommand):
             )
         logins = seed_demo_users()
         connections = seed_demo_connections(options["base_url"])
+        flows = seed_demo_flows(connections)
         self.stdout.write("Demo logins (demo only; kept in var/demo_logins.json):")
         for login in logins:
             self.stdout.write(
@@ -40,4 +42,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo connections: {len(connections)} "
             f"({', '.join(c.name for c in connections)})."
+        )
+        self.stdout.write(
+            f"Demo flows: {len(flows)} ({', '.join(f.name for f in flows)})."
         )

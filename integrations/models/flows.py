@@ -142,4 +142,5 @@ class FlowVersionConnection(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.version} uses {self.connection_id}"
+        # What "cannot be deleted: used by …" names.
+        return str(self.version)

@@ -59,7 +59,7 @@ def test_the_registry_knows_the_rest_api_connector():
     assert (found.label, found.category, list(found.actions)) == (
         "REST API",
         "generic",
-        ["request"],
+        ["request", "download"],
     )
 
 
@@ -424,3 +424,19 @@ def test_settings_refuse_what_cannot_work_or_would_leak(values, message):
 
     # then
     assert raised.value.errors()[0]["msg"] == message
+
+
+def test_the_download_action_hands_over_the_document_as_a_stream(sandbox):
+    # when
+    output, documents = connector(sandbox).run_action(
+        "download",
+        {"path": "documents/big.txt", "query": {"bytes": 100000}},
+        ActionContext(idempotency_key="run-1-download"),
+    )
+    content = documents[0].read()
+
+    # then
+    assert output == {"name": "big.txt", "media_type": "text/plain", "size": 100000}
+    assert len(content) == 100000
+    assert content.startswith(b"Order confirmation big.txt\n")
+    assert documents[0].sha256 == hashlib.sha256(content).hexdigest()

@@ -21,8 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from integrations.models import Flow, FlowRun, RunStatus
@@ -53,43 +52,57 @@ class Busy(Exception):
     """The flow already runs as many runs as it may; try again shortly."""
 
 
+RUN = FlowRun._meta.db_table
+FLOW = Flow._meta.db_table
+
+# Lock the run's flow: claims of one flow take turns, so two workers cannot
+# both take its last free slot. (SQLite has no FOR UPDATE; its writers take
+# turns anyway: transactions start IMMEDIATE, see settings.)
+_LOCK_FLOW = f"""
+SELECT 1 FROM {FLOW} WHERE id = (SELECT flow_id FROM {RUN} WHERE id = %s) FOR UPDATE
+"""  # noqa: S608 - table names come from the models; values are bound
+# Take the run if it is claimable and its flow has a free slot; the new
+# attempt number is the fencing token.
+_CLAIM = f"""
+UPDATE {RUN} SET status = 'running', attempt = attempt + 1,
+    lease_expires_at = %(lease)s, next_attempt_at = NULL, worker = %(worker)s,
+    started_at = COALESCE(started_at, %(now)s)
+WHERE id = %(run)s
+  AND (status = 'queued'
+       OR (status IN ('retrying', 'waiting') AND next_attempt_at <= %(now)s)
+       OR (status = 'running' AND lease_expires_at < %(now)s))
+  AND (SELECT COUNT(*) FROM {RUN} AS other
+       WHERE other.flow_id = {RUN}.flow_id AND other.status = 'running'
+         AND other.lease_expires_at >= %(now)s AND other.id <> %(run)s)
+      < (SELECT max_concurrent_runs FROM {FLOW} WHERE id = {RUN}.flow_id)
+RETURNING attempt
+"""  # noqa: S608 - table names come from the models; values are bound
+
+
 def claim(run_id: int, worker: str) -> int | None:
     """Take the run; return the fencing token, or None if it is not claimable.
 
-    Raises ``Busy`` when the flow is at its concurrency limit. The flow row
-    is locked while counting, so two workers cannot both take the last slot.
+    Raises ``Busy`` when the flow is at its concurrency limit. Two
+    statements on the common path: lock the flow, claim with RETURNING.
     """
     now = timezone.now()
-    with transaction.atomic():
-        row = FlowRun.objects.filter(claimable(now), pk=run_id).values("flow_id")
-        flow_id = next(iter(row), {}).get("flow_id")
-        if flow_id is None:
-            return None
-        limit = (
-            Flow.objects.select_for_update()
-            .values_list("max_concurrent_runs", flat=True)
-            .get(pk=flow_id)
-        )
-        running = (
-            FlowRun.objects.filter(
-                flow_id=flow_id, status=RunStatus.RUNNING, lease_expires_at__gte=now
-            )
-            .exclude(pk=run_id)
-            .count()
-        )
-        if running >= limit:
-            raise Busy
-        taken = FlowRun.objects.filter(claimable(now), pk=run_id).update(
-            status=RunStatus.RUNNING,
-            attempt=F("attempt") + 1,
-            lease_expires_at=now + lease(),
-            next_attempt_at=None,
-            worker=worker[:200],
-            started_at=Coalesce("started_at", now),
-        )
-        if not taken:
-            return None
-        return FlowRun.objects.values_list("attempt", flat=True).get(pk=run_id)
+    stored = db_connection.ops.adapt_datetimefield_value  # as the ORM writes it
+    values = {
+        "run": run_id,
+        "now": stored(now),
+        "lease": stored(now + lease()),
+        "worker": worker[:200],
+    }
+    with transaction.atomic(), db_connection.cursor() as cursor:
+        if db_connection.vendor != "sqlite":
+            cursor.execute(_LOCK_FLOW, [run_id])
+        cursor.execute(_CLAIM, values)
+        row = cursor.fetchone()
+        if row is not None:
+            return row[0]
+    if FlowRun.objects.filter(claimable(now), pk=run_id).exists():
+        raise Busy  # claimable, so the flow had no free slot
+    return None
 
 
 def fenced(run_id: int, token: int) -> QuerySet[FlowRun]:

@@ -10,7 +10,9 @@ connection that was edited since (``updated_at``) is built afresh.
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import F
 from django.utils import timezone
@@ -23,23 +25,33 @@ from integrations.models import RateWindow
 _local = threading.local()
 
 
+RECHECK = 5.0  # seconds between looks at a cached connection's updated_at
+
+
 def connector_for(connection_id: int) -> tuple[Connection, Connector]:
-    """The connection and a ready connector; PermanentError if it is gone."""
-    cache: dict[int, tuple[datetime, Connection, Connector]] = (
-        _local.__dict__.setdefault("connectors", {})
-    )
+    """The connection and a ready connector; PermanentError if it is gone.
+
+    A cached connector is used as it is for ``RECHECK`` seconds; after that
+    one query tells whether the connection was edited (or deleted) since.
+    """
+    cache: dict[int, list[Any]] = _local.__dict__.setdefault("connectors", {})
+    now = time.monotonic()
+    cached = cache.get(connection_id)
+    if cached and now - cached[3] < RECHECK:
+        return cached[1], cached[2]
     updated = (
         Connection.objects.filter(pk=connection_id)
         .values_list("updated_at", flat=True)
         .first()
     )
     if updated is None:
+        cache.pop(connection_id, None)
         raise PermanentError(
             "The connection this step uses was deleted: choose another one in "
             "the flow and publish it again."
         )
-    cached = cache.get(connection_id)
     if cached and cached[0] == updated:
+        cached[3] = now
         return cached[1], cached[2]
     connection = Connection.objects.get(pk=connection_id)
     try:
@@ -51,7 +63,7 @@ def connector_for(connection_id: int) -> tuple[Connection, Connector]:
             f"The connection “{connection.name}” cannot be used: {error}. "
             "Open it, check its settings and save it again."
         ) from None
-    cache[connection_id] = (connection.updated_at, connection, connector)
+    cache[connection_id] = [connection.updated_at, connection, connector, now]
     return connection, connector
 
 

@@ -454,7 +454,6 @@ class Execution:
             payload={
                 "transfer": transfer.pk,
                 "source_version": transfer.source_version,
-                "attempts": transfer.attempts.count(),
             },
             flow_id=self.run.flow_id,
             run_id=self.run.pk,

@@ -54,8 +54,12 @@ def workers(settings, sandbox):
     started: list[Worker] = []
     queue: list[str] = []
 
-    def start(**env) -> Worker:
-        worker = Worker(XCONNECTOR_BLOB_DIR=settings.XCONNECTOR_BLOB_DIR, **env)
+    def start(concurrency: int = 4, **env) -> Worker:
+        worker = Worker(
+            concurrency=concurrency,
+            XCONNECTOR_BLOB_DIR=settings.XCONNECTOR_BLOB_DIR,
+            **env,
+        )
         if queue:
             worker.queue = queue[0]
             worker.env["XCONNECTOR_RUN_QUEUE"] = queue[0]
@@ -172,18 +176,18 @@ def test_a_third_of_calls_failing_with_503_429_and_timeouts(
     # given: 10% 503, 10% 429, 10% answered after the caller gave up
     fault(systems, status=503, rate=0.1, seconds=0.2)
     fault(systems, status=429, rate=0.1, seconds=0.2)
-    fault(systems, status=0, rate=0.1, seconds=4, after="true")
+    fault(systems, status=0, rate=0.1, seconds=3, after="true")
     retry = {"max_attempts": 40, "base_seconds": 0.1, "cap_seconds": 1}
     definition = contract_definition(systems)
     for step in definition["steps"]:
         step["retry"] = retry
     flow = services.create_flow("Contracts", definition, admin_user, activate=True)
-    workers(XCONNECTOR_HTTP_READ_TIMEOUT=3)
+    workers(concurrency=8, XCONNECTOR_HTTP_READ_TIMEOUT=2)
 
     # when
     for number in range(20):
         deliver(systems, flow, account_event(number))
-    wait_for(lambda: finished(20), timeout=300)
+    wait_for(lambda: finished(20), timeout=480)
 
     # then: all succeeded, once each, and every failed attempt is on record
     assert Counter(FlowRun.objects.values_list("status", flat=True)) == {

@@ -62,7 +62,52 @@ def demo_connections(base_url: str) -> list[dict[str, Any]]:
             "settings": {"folder": "inbox/scans", "pattern": "*.pdf"},
             "secrets": {},
         },
+        {
+            "connector_key": "dynamics",
+            "name": "Dynamics 365 (sandbox)",
+            "description": "The emulated Dataverse Web API under /sandbox/dynamics/.",
+            "settings": {
+                "environment_url": f"{sandbox}/dynamics",
+                "authority_host": f"{sandbox}/dynamics",
+                "tenant": "contoso",
+                "client_id": "sandbox-client",
+            },
+            # The emulator's public demo client, not a real credential.
+            "secrets": {"client_secret": "sandbox-secret"},
+        },
+        {
+            "connector_key": "exstream",
+            "name": "Exstream (sandbox)",
+            "description": "The emulated Exstream service under /sandbox/exstream/.",
+            "settings": {
+                "base_url": f"{sandbox}/exstream/",
+                "client_id": "xconnector",
+                "domain": "sandbox",
+            },
+            "secrets": {"client_secret": "sandbox-secret"},
+        },
+        {
+            "connector_key": "tradinggrid",
+            "name": "Trading Grid (sandbox)",
+            "description": "Demo Supplier Inc.'s mailbox on the emulated Trading Grid.",
+            "settings": {
+                "base_url": f"{sandbox}/tradinggrid/",
+                "company_id": "GC00804444LX",
+                "edi_address": "ZZ:DEMOSUPPLIER",
+                "consumer_key": "sandbox-consumer",
+            },
+            "secrets": {"consumer_secret": "sandbox-secret"},
+        },
     ]
+
+
+def _addresses(settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings that hold the demo server's address."""
+    return {
+        key: value
+        for key, value in settings.items()
+        if key in ("base_url", "environment_url", "authority_host")
+    }
 
 
 def seed_demo_connections(base_url: str) -> list[Connection]:
@@ -74,8 +119,9 @@ def seed_demo_connections(base_url: str) -> list[Connection]:
         existing = Connection.objects.filter(name=spec["name"]).first()
         if existing is None:
             existing = services.create_connection(actor, **spec)
-        elif "base_url" in spec["settings"] and (
-            existing.settings.get("base_url") != spec["settings"]["base_url"]
+        elif any(
+            existing.settings.get(key) != value
+            for key, value in _addresses(spec["settings"]).items()
         ):
             # The demo now answers on another address (make run BIND=...).
             existing = services.update_connection(
@@ -83,10 +129,7 @@ def seed_demo_connections(base_url: str) -> list[Connection]:
                 existing,
                 name=existing.name,
                 description=existing.description,
-                settings={
-                    **existing.settings,
-                    "base_url": spec["settings"]["base_url"],
-                },
+                settings={**existing.settings, **_addresses(spec["settings"])},
                 new_secrets={},
             )
         result.append(existing)

@@ -31,6 +31,9 @@ BUILTINS = {
     "email": "connectors.email.connector:EmailConnector",
     "files": "connectors.files.connector:FilesConnector",
     "otcs": "connectors.otcs.connector:ContentServerConnector",
+    "dynamics": "connectors.dynamics.connector:DynamicsConnector",
+    "exstream": "connectors.exstream.connector:ExstreamConnector",
+    "tradinggrid": "connectors.tradinggrid.connector:TradingGridConnector",
 }
 
 

@@ -11,7 +11,7 @@ import importlib
 
 from django.urls import URLPattern, URLResolver, include, path
 
-EMULATORS = ("http", "otcs")
+EMULATORS = ("http", "otcs", "dynamics", "exstream", "tradinggrid")
 
 
 def _patterns() -> list[URLPattern | URLResolver]:

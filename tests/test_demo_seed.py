@@ -55,7 +55,7 @@ def test_the_demo_connections_work_against_the_emulators(
     call_command("seed_demo", base_url="http://127.0.0.1:9")  # an earlier BIND
     call_command("seed_demo", base_url=live_server.url)
 
-    assert "Demo connections: 5 (Content Server (sandbox), Orders API (sandbox)" in (
+    assert "Demo connections: 8 (Content Server (sandbox), Orders API (sandbox)" in (
         capsys.readouterr().out
     )
     outcomes = {
@@ -64,8 +64,11 @@ def test_the_demo_connections_work_against_the_emulators(
     }
     assert {name: outcome.ok for name, outcome in outcomes.items()} == {
         "Content Server (sandbox)": True,
+        "Dynamics 365 (sandbox)": True,
+        "Exstream (sandbox)": True,
         "Notifications (local outbox)": True,
         "Orders API (sandbox)": True,
         "Partner webhooks": True,
         "Scanner drop folder": True,
+        "Trading Grid (sandbox)": True,
     }

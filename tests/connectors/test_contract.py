@@ -21,9 +21,12 @@ from audit.models import AuditEvent
 from connectors import registry
 from connectors.base import SEP
 from connectors.models import Connection
+from tests.connectors.dynamics.contract import dynamics_case
+from tests.connectors.exstream.contract import exstream_case
 from tests.connectors.test_email import PASSWORD as SMTP_PASSWORD
 from tests.connectors.test_email import USER as SMTP_USER
 from tests.connectors.test_email import start_server
+from tests.connectors.tradinggrid.contract import tradinggrid_case
 
 Case = tuple[dict[str, Any], dict[str, str]]  # settings, secrets
 
@@ -87,6 +90,9 @@ CONTRACT_CASES: dict[str, Callable[..., Case]] = {
     "webhook": webhook_case,
     "email": email_case,
     "files": files_case,
+    "dynamics": dynamics_case,
+    "exstream": exstream_case,
+    "tradinggrid": tradinggrid_case,
 }
 CONNECTORS = sorted(registry.connectors())
 

@@ -156,6 +156,9 @@ class ApprovalStep(_Step):
     group: str = "Reviewer"
     title: str = ""
     instructions: str = ""
+    # Where a rejected run goes on (e.g. a step that sends the reviewer's
+    # comment back to the source system); empty: a rejection ends the run.
+    on_reject: str = ""
 
 
 class WaitStep(_Step):
@@ -219,6 +222,8 @@ class Definition(_Model):
             if isinstance(step, RouterStep):
                 targets += [route.goto for route in step.routes]
                 targets += [step.default] if step.default else []
+            if isinstance(step, ApprovalStep) and step.on_reject:
+                targets.append(step.on_reject)
             for target in targets:
                 if target not in known:
                     raise ValueError(

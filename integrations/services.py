@@ -5,6 +5,7 @@ audit event commit together.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -17,12 +18,13 @@ from connectors.base import describe_errors
 from connectors.errors import PermanentError
 from connectors.models import Connection
 from connectors.registry import get_connector
-from integrations.definition import ActionStep, Definition, Step
+from integrations.definition import ActionStep, ApprovalStep, Definition, Step
 from integrations.engine.claims import enqueue
 from integrations.engine.runner import start_followers
 from integrations.engine.starts import create_run, definition_of
 from integrations.mapping import check_rules
 from integrations.models import (
+    PENDING_STATUSES,
     Flow,
     FlowRun,
     FlowStatus,
@@ -271,6 +273,8 @@ def replay_run(
     from_step: str = "failed",
     version: str = "pinned",
     payload: dict[str, Any] | None = None,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    documents: dict[str, list[dict[str, Any]]] | None = None,
     comment: str = "",
 ) -> FlowRun:
     """Run a stopped run again as a new run; the old one becomes "replayed".
@@ -279,8 +283,11 @@ def replay_run(
     the earlier steps produced; "start" begins anew. ``version`` "pinned"
     keeps the run's version, "latest" takes the flow's published one (after
     a mapping was fixed, say). ``payload`` replaces the trigger's data (a
-    reviewer's correction). Documents already transferred are not sent again:
-    the transfer ledger keeps them once.
+    reviewer's correction). ``overrides`` ({step key: {field: value}}) are
+    values a reviewer entered for a step's input, used instead of the
+    mapping's rules for those fields; ``documents`` ({source: [blob refs]})
+    supplies documents a step was missing. Documents already transferred
+    are not sent again: the transfer ledger keeps them once.
     """
     _require(user, "integrations.replay_flowrun")
     with transaction.atomic():
@@ -299,6 +306,10 @@ def replay_run(
             raise PermanentError("The flow has no published version to replay on.")
         checkpoint = _resume_point(run, target) if from_step == "failed" else None
         carry_on = checkpoint is not None
+        context = _replay_context(run, carry_on)
+        for step_key, values in (overrides or {}).items():
+            context.setdefault("overrides", {}).setdefault(step_key, {}).update(values)
+        context.setdefault("documents", {}).update(documents or {})
         new_run, _ = create_run(
             run.flow,
             version=target,
@@ -307,7 +318,7 @@ def replay_run(
             source_ref=run.source_ref,
             replay_of=run,
             started_by=user,
-            context=_replay_context(run, carry_on),
+            context=context,
             checkpoint=checkpoint or 0,
         )
         FlowRun.objects.filter(pk=run.pk).update(
@@ -328,6 +339,12 @@ def replay_run(
                         "from_step": "failed" if carry_on else "start",
                         "version": target.number,
                         "payload_changed": payload is not None,
+                        "values_entered": sorted(
+                            f"{key}.{field}"
+                            for key, values in (overrides or {}).items()
+                            for field in values
+                        ),
+                        "documents_supplied": sorted(documents or {}),
                         "comment": comment,
                     },
                 ),
@@ -373,36 +390,60 @@ def cancel_run(run: FlowRun, user: Any, *, comment: str = "") -> FlowRun:
 def decide_approval(
     task: ReviewTask, user: Any, *, approved: bool, comment: str = ""
 ) -> FlowRun:
-    """A reviewer approves (the run goes on) or rejects (it ends as failed)."""
+    """A reviewer approves (the run goes on) or rejects it with a comment.
+
+    A rejected run goes on at the approval step's ``on_reject`` step when it
+    has one (with ``vars.approval`` holding the decision and comment, to send
+    back), else it ends as failed. Whoever started the run may not decide
+    on it (separation of duties).
+    """
     _require(user, "integrations.change_reviewtask")
+    if not approved and not comment.strip():
+        raise PermanentError("Say why you reject it: the comment is required.")
     with transaction.atomic():
         task = (
             ReviewTask.objects.select_for_update()
             .select_related("run__flow")
             .get(pk=task.pk)
         )
-        if task.kind != TaskKind.APPROVAL or task.status != TaskStatus.OPEN:
+        if task.kind != TaskKind.APPROVAL or not task.is_pending:
             raise PermanentError("This task is not an open approval any more.")
+        if task.requested_by_id is not None and task.requested_by_id == user.pk:
+            raise PermissionDenied(
+                "You started this run, so someone else has to approve or reject it."
+            )
         run = FlowRun.objects.select_for_update().get(pk=task.run_id)
         now = timezone.now()
         decision = "approved" if approved else "rejected"
         ReviewTask.objects.filter(pk=task.pk).update(
-            status=TaskStatus.RESOLVED,
+            status=TaskStatus.RESOLVED if approved else TaskStatus.REJECTED,
             decision=decision,
             comment=comment,
+            resolution={"decision": decision, "comment": comment},
             resolved_at=now,
             resolved_by=user,
         )
-        if approved:
-            context = run.context
-            context.setdefault("approvals", {})[task.step_key] = {
-                "approved": True,
-                "by": user.get_username(),
-                "at": now.isoformat(),
-                "comment": comment,
+        outcome = {
+            "approved": approved,
+            "decision": decision,
+            "by": user.get_username(),
+            "at": now.isoformat(),
+            "comment": comment,
+        }
+        context = run.context
+        context.setdefault("approvals", {})[task.step_key] = outcome
+        context.setdefault("vars", {})["approval"] = outcome
+        on_reject = _on_reject_index(run, task.step_key)
+        if approved or on_reject is not None:
+            changes: dict[str, Any] = {
+                "status": RunStatus.QUEUED,
+                "context": context,
+                "enqueued_at": now,
             }
+            if not approved:
+                changes["checkpoint"] = on_reject
             FlowRun.objects.filter(pk=run.pk, status=RunStatus.WAITING).update(
-                status=RunStatus.QUEUED, context=context, enqueued_at=now
+                **changes
             )
             enqueue(run.pk)
         elif FlowRun.objects.filter(pk=run.pk, status=RunStatus.WAITING).update(
@@ -434,6 +475,14 @@ def decide_approval(
 
 
 # --- Helpers -----------------------------------------------------------------
+
+
+def _on_reject_index(run: FlowRun, step_key: str) -> int | None:
+    definition = definition_of(run.version)
+    for step in definition.steps:
+        if step.key == step_key and isinstance(step, ApprovalStep) and step.on_reject:
+            return definition.index_of(step.on_reject)
+    return None
 
 
 def _require(user: Any, permission: str) -> None:
@@ -490,7 +539,7 @@ def _resume_point(run: FlowRun, target: FlowVersion) -> int | None:
 
 def _replay_context(run: FlowRun, carry_on: bool) -> dict[str, Any]:
     if carry_on:
-        context = dict(run.context)
+        context = copy.deepcopy(run.context)
         context.pop("waits", None)
         return context
     documents = run.context.get("documents", {}).get("trigger")
@@ -502,7 +551,7 @@ def _replay_context(run: FlowRun, carry_on: bool) -> dict[str, Any]:
 
 
 def _close_tasks(run: FlowRun, user: Any, decision: str, comment: str) -> list[Event]:
-    tasks = list(ReviewTask.objects.filter(run=run, status=TaskStatus.OPEN))
+    tasks = list(ReviewTask.objects.filter(run=run, status__in=PENDING_STATUSES))
     if not tasks:
         return []
     ReviewTask.objects.filter(pk__in=[t.pk for t in tasks]).update(

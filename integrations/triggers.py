@@ -145,7 +145,7 @@ def keep_malformed(flow: Flow, request: InboundRequest, reason: str) -> FlowRun:
         )
         if created:
             task = ReviewTask.objects.create(
-                kind=TaskKind.FAILED_RUN,
+                kind=TaskKind.FAILED_TRANSFER,
                 run=run,
                 queue=REVIEWER,
                 title=f"{flow.name}: a webhook delivery could not be read"[:300],

@@ -406,6 +406,11 @@ XCONNECTOR_REQUEUE_AFTER = env_int("XCONNECTOR_REQUEUE_AFTER", 30, minimum=1)
 # Waits up to this long ride on the broker (a countdown); longer ones are
 # kept in the database and woken by the sweeper (seconds).
 XCONNECTOR_MAX_COUNTDOWN = env_int("XCONNECTOR_MAX_COUNTDOWN", 60, minimum=0)
+# How long a review task may stay open before it is overdue, by kind (hours).
+XCONNECTOR_TASK_SLA_HOURS = {
+    "default": env_int("XCONNECTOR_TASK_SLA_HOURS", 24, minimum=1),
+    "approval": env_int("XCONNECTOR_APPROVAL_SLA_HOURS", 8, minimum=1),
+}
 # The queue that wakes workers for runs (tests give a worker a queue of its own).
 XCONNECTOR_RUN_QUEUE = env_str("XCONNECTOR_RUN_QUEUE", "runs")
 # The emulators of the external systems under /sandbox/<system>/ (demo, tests).

@@ -30,7 +30,16 @@ from integrations.engine import claims
 from integrations.engine.claims import LeaseKeeper, LostLease, fenced
 from integrations.engine.connections import connector_for
 from integrations.engine.starts import create_run, definition_of
-from integrations.engine.steps import HANDLERS, Done, Pause, RateLimited, TransferWork
+from integrations.engine.steps import (
+    HANDLERS,
+    Done,
+    MissingDocument,
+    Pause,
+    RateLimited,
+    TransferWork,
+    fields_to_complete,
+    system_of,
+)
 from integrations.mapping import MappingFailed
 from integrations.models import (
     AttemptOutcome,
@@ -45,6 +54,7 @@ from integrations.models import (
     Transfer,
     TransferAttempt,
     TransferStatus,
+    sla_due,
 )
 from xconnector.roles import REVIEWER
 
@@ -329,13 +339,25 @@ class Execution:
                 Transfer.objects.filter(pk=self.transfer.transfer.pk).update(
                     status=TransferStatus.FAILED, error=message[:2000]
                 )
+            kind, needed, title = self._what_is_needed(step, error, message)
+            transfer = self.transfer.transfer if self.transfer else None
             task = ReviewTask.objects.create(
-                kind=TaskKind.FAILED_RUN,
+                kind=kind,
                 run=self.run,
+                flow_id=self.run.flow_id,
                 step_key=step.key,
+                transfer=transfer,
+                system=system_of(step),
+                business_object=(
+                    f"{transfer.source_system}:{transfer.source_id}"[:300]
+                    if transfer
+                    else self.run.source_ref[:300]
+                ),
                 queue=REVIEWER,
-                title=f"{self.run.flow.name}: “{step.label}” failed"[:300],
+                title=f"{self.run.flow.name}: {title}"[:300],
                 reason=message,
+                needed=needed,
+                due_at=sla_due(kind, now),
             )
             record_many(
                 [
@@ -356,6 +378,34 @@ class Execution:
             )
             self._after_end(RunStatus.NEEDS_REVIEW)
         return RunStatus.NEEDS_REVIEW
+
+    def _what_is_needed(
+        self, step: Any, error: Any, message: str
+    ) -> tuple[str, dict[str, Any], str]:
+        """The task's kind, what would fix it, and its title."""
+        if isinstance(error, MappingFailed) and isinstance(step, ActionStep):
+            fields = fields_to_complete(self, step, error)
+            return (
+                TaskKind.INCOMPLETE_METADATA,
+                {
+                    "action": step.action,
+                    "connection": step.connection,
+                    "fields": fields,
+                    "errors": [str(problem) for problem in error.errors],
+                },
+                f"“{step.label}” needs information",
+            )
+        if isinstance(error, MissingDocument):
+            return (
+                TaskKind.MISSING_DOCUMENT,
+                {"document": step.document, "errors": [message]},
+                f"“{step.label}” needs a document",
+            )
+        return (
+            TaskKind.FAILED_TRANSFER,
+            {"errors": [message], "http_status": getattr(error, "status", None)},
+            f"“{step.label}” failed",
+        )
 
     def _pause(self, step: Any, pause: Pause, started: datetime, clock: float) -> str:
         context = self.run.context
@@ -380,7 +430,13 @@ class Execution:
             )
             if pause.task is not None:
                 task = ReviewTask.objects.create(
-                    run=self.run, step_key=step.key, **pause.task
+                    run=self.run,
+                    flow_id=self.run.flow_id,
+                    step_key=step.key,
+                    business_object=self.run.source_ref[:300],
+                    requested_by_id=self.run.started_by_id,
+                    due_at=sla_due(pause.task["kind"], now),
+                    **pause.task,
                 )
                 record_many(
                     [

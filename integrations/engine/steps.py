@@ -10,6 +10,7 @@ commits what they return, fenced by the run's token.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,7 +34,7 @@ from integrations.definition import (
     WaitStep,
 )
 from integrations.engine.connections import connector_for, wait_for_rate_limit
-from integrations.mapping import apply_mapping, evaluate
+from integrations.mapping import MappingFailed, apply_mapping, evaluate, preview
 from integrations.models import (
     AttemptOutcome,
     Transfer,
@@ -54,6 +55,32 @@ class RateLimited(Exception):
 
 class StepStopped(PermanentError):
     """A condition with ``otherwise: fail`` was false."""
+
+
+class MissingDocument(PermanentError):
+    """A step sends a document that its source did not provide."""
+
+
+def with_overrides(
+    rules: list[dict[str, Any]], overrides: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The step's rules, with a reviewer's values in place of the rules for
+    the same fields (a JSON value is a JSONata constant)."""
+    if not overrides:
+        return rules
+    kept = [
+        rule
+        for rule in rules
+        if not any(
+            rule.get("target") == field
+            or rule.get("target", "").startswith(f"{field}.")
+            for field in overrides
+        )
+    ]
+    return kept + [
+        {"target": field, "expression": json.dumps(value)}
+        for field, value in overrides.items()
+    ]
 
 
 @dataclass
@@ -114,8 +141,12 @@ def run_action(execution: Execution, step: ActionStep) -> Done:
             "another action for this step and publish the flow again."
         )
     schema = _input_schema(connector.key, connector.version, step.action)
+    overrides = execution.run.context.get("overrides", {}).get(step.key, {})
     params = apply_mapping(
-        step.mapping, scope, schema=schema, tables=execution.definition.tables
+        with_overrides(step.mapping, overrides),
+        scope,
+        schema=schema,
+        tables=execution.definition.tables,
     )
     work = None
     documents = []
@@ -248,6 +279,52 @@ HANDLERS: dict[str, Callable[[Execution, Any], Done | Pause]] = {
 }
 
 
+# --- What a reviewer must supply ------------------------------------------------
+
+
+def system_of(step: Any) -> str:
+    """The connector key of an action step's connection, for the inbox."""
+    if not isinstance(step, ActionStep):
+        return ""
+    return (
+        Connection.objects.filter(pk=step.connection)
+        .values_list("connector_key", flat=True)
+        .first()
+        or ""
+    )
+
+
+def fields_to_complete(
+    execution: Execution, step: ActionStep, error: MappingFailed
+) -> dict[str, Any]:
+    """The action's input fields a reviewer must fill, with their schemas.
+
+    The fields whose rules failed, plus required fields the mapping left
+    empty (schema-level problems name no rule).
+    """
+    try:
+        _, connector = connector_for(step.connection)
+    except PermanentError:
+        return {}
+    schema = _input_schema(connector.key, connector.version, step.action)
+    names = {problem.target.split(".")[0] for problem in error.errors if problem.target}
+    if any(not problem.target for problem in error.errors):
+        overrides = execution.run.context.get("overrides", {}).get(step.key, {})
+        built = preview(
+            with_overrides(step.mapping, overrides),
+            execution.scope(),
+            schema=schema,
+            tables=execution.definition.tables,
+        )
+        names |= {
+            name
+            for name in schema.get("required", [])
+            if built.output.get(name) in (None, "")
+        }
+    properties = schema.get("properties", {})
+    return {name: properties.get(name, {}) for name in sorted(names)}
+
+
 # --- Helpers ----------------------------------------------------------------
 
 
@@ -261,7 +338,7 @@ def _document_of(execution: Execution, step: ActionStep) -> dict[str, Any]:
         source = (
             "the trigger" if step.document == "trigger" else f"step “{step.document}”"
         )
-        raise PermanentError(
+        raise MissingDocument(
             f"Step “{step.label}” sends a document from {source}, but there is none."
         )
     return refs[0]

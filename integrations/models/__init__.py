@@ -19,16 +19,25 @@ from integrations.models.runs import (
     TransferAttempt,
     TransferStatus,
 )
-from integrations.models.tasks import ReviewTask, TaskKind, TaskStatus
+from integrations.models.tasks import (
+    PENDING_STATUSES,
+    Priority,
+    ReviewTask,
+    TaskKind,
+    TaskStatus,
+    sla_due,
+)
 from integrations.models.triggers import RateWindow, TriggerState
 
 __all__ = [
+    "PENDING_STATUSES",
     "AttemptOutcome",
     "Flow",
     "FlowRun",
     "FlowStatus",
     "FlowVersion",
     "FlowVersionConnection",
+    "Priority",
     "RateWindow",
     "ReviewTask",
     "RunStatus",
@@ -40,4 +49,5 @@ __all__ = [
     "TransferAttempt",
     "TransferStatus",
     "TriggerState",
+    "sla_due",
 ]

@@ -2,50 +2,118 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 
 class TaskKind(models.TextChoices):
-    FAILED_RUN = "failed_run", "Failed run"
+    FAILED_TRANSFER = "failed_transfer", "Failed transfer"
+    MISSING_DOCUMENT = "missing_document", "Missing document"
+    INCOMPLETE_METADATA = "incomplete_metadata", "Incomplete metadata"
     APPROVAL = "approval", "Approval"
+    PARTNER_EXCEPTION = "partner_exception", "Partner exception"
+    RECONCILIATION = "reconciliation", "Reconciliation mismatch"
 
 
 class TaskStatus(models.TextChoices):
-    """::
+    """Where a task is::
 
-    open --resolved (replayed, approved, rejected, fixed)--> resolved
-    open --dismissed (nothing to do)--> dismissed
+    open --claim--> claimed --unclaim--> open
+    open / claimed --fixed, replayed, approved--> resolved
+    open / claimed --approval rejected--> rejected
+    open / claimed --nothing to do (with a reason)--> dismissed
     """
 
     OPEN = "open", "Open"
+    CLAIMED = "claimed", "Claimed"
     RESOLVED = "resolved", "Resolved"
+    REJECTED = "rejected", "Rejected"
     DISMISSED = "dismissed", "Dismissed"
 
 
-class ReviewTask(models.Model):
-    """Work for a reviewer: a run stopped and needs a decision.
+PENDING_STATUSES = (TaskStatus.OPEN, TaskStatus.CLAIMED)
 
-    ``queue`` names the reviewer group the task belongs to. At most one open
-    task per run and step: a run that fails again after a replay opens a
-    task on the new run.
+
+def sla_due(kind: str, now: datetime) -> datetime:
+    """When a new task of ``kind`` is due (``XCONNECTOR_TASK_SLA_HOURS``)."""
+    hours = settings.XCONNECTOR_TASK_SLA_HOURS
+    return now + timedelta(hours=hours.get(kind, hours.get("default", 24)))
+
+
+class Priority(models.IntegerChoices):
+    HIGH = 1, "High"
+    NORMAL = 2, "Normal"
+    LOW = 3, "Low"
+
+
+class ReviewTask(models.Model):
+    """Work for a reviewer: something automation could not finish.
+
+    ``queue`` names the reviewer group the task belongs to; reviewers see
+    the tasks of their groups only. ``needed`` says what would fix it (the
+    missing fields with their JSON Schema, the document type, the error);
+    ``resolution`` keeps what the reviewer gave (values, the document's
+    SHA-256, the decision). ``requested_by`` is whoever started the run an
+    approval belongs to: they may not approve it themselves. At most one
+    pending task per run and step.
     """
 
-    kind = models.CharField(max_length=20, choices=TaskKind.choices)
+    kind = models.CharField(max_length=30, choices=TaskKind.choices)
     status = models.CharField(
         max_length=20, choices=TaskStatus.choices, default=TaskStatus.OPEN
+    )
+    priority = models.PositiveSmallIntegerField(
+        choices=Priority.choices, default=Priority.NORMAL
     )
     run = models.ForeignKey(
         "integrations.FlowRun", on_delete=models.CASCADE, related_name="tasks"
     )
     step_key = models.CharField(max_length=60, blank=True)
+    transfer = models.ForeignKey(
+        "integrations.Transfer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tasks",
+    )
+    # Denormalised for the inbox's filters: the flow, the system and the
+    # business object the task is about.
+    flow = models.ForeignKey(
+        "integrations.Flow",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="tasks",
+    )
+    system = models.CharField(max_length=60, blank=True)
+    business_object = models.CharField(max_length=300, blank=True)
     queue = models.CharField(max_length=150, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tasks",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     title = models.CharField(max_length=300)
     reason = models.TextField(blank=True)
+    needed = models.JSONField(default=dict, blank=True)
+    resolution = models.JSONField(default=dict, blank=True)
     decision = models.CharField(max_length=40, blank=True)
     comment = models.TextField(blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -56,14 +124,25 @@ class ReviewTask(models.Model):
     )
 
     class Meta:
-        ordering = ["-created_at", "-pk"]
+        ordering = ["due_at", "priority", "pk"]
         constraints = [
             models.UniqueConstraint(
                 fields=["run", "step_key"],
-                condition=Q(status="open"),
-                name="one_open_task_per_step",
+                condition=Q(status__in=["open", "claimed"]),
+                name="one_pending_task_per_step",
             )
+        ]
+        indexes = [
+            # The inbox: a queue's pending tasks by due date and priority.
+            models.Index(
+                fields=["queue", "status", "due_at", "priority"], name="task_inbox"
+            ),
+            models.Index(fields=["assignee", "status", "due_at"], name="task_assignee"),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in PENDING_STATUSES

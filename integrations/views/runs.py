@@ -23,6 +23,7 @@ from connectors.errors import PermanentError
 from integrations import services
 from integrations.definition import Definition
 from integrations.models import (
+    PENDING_STATUSES,
     Flow,
     FlowRun,
     FlowVersion,
@@ -30,7 +31,6 @@ from integrations.models import (
     RunStatus,
     StepRun,
     TaskKind,
-    TaskStatus,
     Transfer,
 )
 
@@ -282,7 +282,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .prefetch_related("attempts")
         .order_by("created_at", "pk")
     )
-    tasks = list(run.tasks.filter(status=TaskStatus.OPEN).order_by("created_at"))
+    tasks = list(run.tasks.filter(status__in=PENDING_STATUSES).order_by("created_at"))
     replays = [decorate(r) for r in run.replays.order_by("created_at")]
     if run.replay_of:
         decorate(run.replay_of)
@@ -323,7 +323,8 @@ def _stopped_step_key(run: FlowRun, steps: list[Any]) -> str:
 
 def _refused(request: HttpRequest, error: Exception) -> None:
     if isinstance(error, PermissionDenied):
-        messages.error(request, "You are not allowed to do that.")
+        # Our own refusals say why in plain words (separation of duties).
+        messages.error(request, str(error) or "You are not allowed to do that.")
     elif isinstance(error, PermanentError):
         messages.error(request, error.message)
     else:

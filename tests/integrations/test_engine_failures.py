@@ -148,7 +148,7 @@ def test_a_step_gives_up_after_its_max_attempts(systems, admin_user, woken):
     ) == [StepStatus.RETRYING, StepStatus.FAILED]
     task = ReviewTask.objects.get(run=run)
     assert (task.kind, task.status, task.step_key) == (
-        TaskKind.FAILED_RUN,
+        TaskKind.FAILED_TRANSFER,
         TaskStatus.OPEN,
         "file",
     )

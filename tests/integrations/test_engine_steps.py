@@ -157,7 +157,7 @@ def test_a_condition_that_fails_opens_a_review_task(admin_user, woken):
     assert run.error == "The order names no customer."
     task = ReviewTask.objects.get(run=run)
     assert (task.kind, task.status, task.step_key, task.reason) == (
-        TaskKind.FAILED_RUN,
+        TaskKind.FAILED_TRANSFER,
         TaskStatus.OPEN,
         "has_customer",
         "The order names no customer.",
@@ -341,7 +341,8 @@ def test_an_approved_run_goes_on_to_succeed(admin_user, woken):
     assert decided.status == RunStatus.QUEUED
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED, run.error
-    assert run.context["vars"] == {"paid": 500}
+    assert run.context["vars"]["paid"] == 500
+    assert run.context["vars"]["approval"]["decision"] == "approved"
     assert run.context["steps"]["approve"]["by"] == "rita"
     task.refresh_from_db()
     assert (task.status, task.decision, task.resolved_by) == (

@@ -305,9 +305,10 @@ def test_cancel_from_the_page_stops_the_run(admin_client, admin_user, woken):
 
 
 def test_approve_and_reject_from_the_page(admin_client, admin_user, woken):
+    requester = UserFactory(username="rob", role=roles.INTEGRATION_ADMIN)
     flow = manual_flow(admin_user, APPROVE, NOTE)
-    waiting = run(flow, {"order": "A-1"}, admin_user)
-    rejected = run(flow, {"order": "A-2"}, admin_user)
+    waiting = run(flow, {"order": "A-1"}, requester)
+    rejected = run(flow, {"order": "A-2"}, requester)
     task = ReviewTask.objects.get(run=waiting)
     assert waiting.status == RunStatus.WAITING
     page = admin_client.get(f"/runs/{waiting.pk}/").content.decode()
@@ -336,6 +337,24 @@ def test_approve_and_reject_from_the_page(admin_client, admin_user, woken):
     assert rejected.status == RunStatus.FAILED
     page = admin_client.get(f"/runs/{rejected.pk}/").content.decode()
     assert "Rejected by ada: too much" in page
+
+
+def test_who_started_a_run_cannot_approve_it(admin_client, admin_user, woken):
+    flow = manual_flow(admin_user, APPROVE, NOTE)
+    waiting = run(flow, {"order": "A-1"}, admin_user)
+    task = ReviewTask.objects.get(run=waiting)
+
+    answer = admin_client.post(
+        f"/runs/{waiting.pk}/tasks/{task.pk}/decide/",
+        {"decision": "approve", "comment": "mine"},
+        follow=True,
+    )
+
+    task.refresh_from_db()
+    assert task.status == TaskStatus.OPEN
+    assert "You started this run, so someone else has to approve or reject it." in (
+        answer.content.decode()
+    )
 
 
 def test_a_viewer_sees_runs_but_no_buttons_and_cannot_post(admin_user, stopped):

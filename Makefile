@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BIND ?= 127.0.0.1:8000
 
-.PHONY: install run test lint format check lock vendor clean bench-audit bench-otcs bench
+.PHONY: install run test lint format check lock vendor clean bench-audit bench-otcs bench bench-inbox
 
 install: $(STAMP)
 
@@ -41,6 +41,10 @@ check: install
 # Audit ledger benchmark on PostgreSQL (BENCH_PG_URL; ~20 min at full size).
 bench-audit: install
 	$(BIN)/python bench/audit_bench.py
+
+# Reviewers' inbox: 100,000 tasks, p50/p95 of the page (BENCH_PG_URL).
+bench-inbox: install
+	$(BIN)/python bench/inbox_bench.py
 
 # 1 GiB through the Content Server connector and emulator: time and memory.
 bench-otcs: install

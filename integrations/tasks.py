@@ -46,3 +46,10 @@ def fire_schedule(flow_id: int) -> int | None:
 
     run = fire(flow_id)
     return run.pk if run else None
+
+
+@shared_task(name="integrations.tasks.send_overdue_digest", ignore_result=True)
+def send_overdue_digest() -> int:
+    from integrations.notifications import send_overdue_digest as send
+
+    return send()

@@ -14,6 +14,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -406,6 +407,19 @@ XCONNECTOR_REQUEUE_AFTER = env_int("XCONNECTOR_REQUEUE_AFTER", 30, minimum=1)
 # Waits up to this long ride on the broker (a countdown); longer ones are
 # kept in the database and woken by the sweeper (seconds).
 XCONNECTOR_MAX_COUNTDOWN = env_int("XCONNECTOR_MAX_COUNTDOWN", 60, minimum=0)
+# E-mail to reviewers (task opened, daily digest of overdue tasks). In
+# development they are written as files under var/outbox/notifications/.
+if env_str("EMAIL_HOST", ""):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = env_str("EMAIL_HOST", "")
+    EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+    EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "outbox" / "notifications")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "xconnector@localhost")
 # How long a review task may stay open before it is overdue, by kind (hours).
 XCONNECTOR_TASK_SLA_HOURS = {
     "default": env_int("XCONNECTOR_TASK_SLA_HOURS", 24, minimum=1),
@@ -432,6 +446,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.tasks.sweep_runs",
         "schedule": float(XCONNECTOR_SWEEP_INTERVAL),
         "options": {"queue": "housekeeping", "expires": XCONNECTOR_SWEEP_INTERVAL},
+    },
+    "overdue-task-digest": {
+        "task": "integrations.tasks.send_overdue_digest",
+        "schedule": crontab(hour=7, minute=0),
+        "options": {"queue": "housekeeping", "expires": 3600},
     },
     "worker-heartbeat": {
         "task": "xconnector.tasks.heartbeat",

@@ -19,6 +19,7 @@ urlpatterns = [
     path("connections/", include("connectors.urls")),
     path("flows/", include(integrations_urls.flow_urls)),
     path("runs/", include(integrations_urls.run_urls)),
+    path("tasks/", include("integrations.urls_tasks")),
     path("hooks/<int:connection_id>/", receive_hook, name="webhook-receive"),
     path(
         "hooks/flows/<str:token>/", receive_flow_hook_view, name="flow-webhook-receive"

@@ -92,13 +92,6 @@ def _connection_summary(request: HttpRequest) -> dict[str, object] | None:
 
 # What each section is for, shown until the section has something in it.
 SECTIONS: dict[str, dict[str, str]] = {
-    "tasks": {
-        "title": "Tasks",
-        "icon": "checklist",
-        "lead": "Missing documents, incomplete metadata, failed transfers and "
-        "approvals wait here for a reviewer.",
-        "empty": "Nothing to review.",
-    },
     "workspaces": {
         "title": "Workspaces",
         "icon": "briefcase",

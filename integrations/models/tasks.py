@@ -138,6 +138,18 @@ class ReviewTask(models.Model):
                 fields=["queue", "status", "due_at", "priority"], name="task_inbox"
             ),
             models.Index(fields=["assignee", "status", "due_at"], name="task_assignee"),
+            # Pending tasks read in order, so a page stops after 50 rows
+            # instead of sorting every pending task of the queues.
+            models.Index(
+                fields=["due_at", "priority", "id"],
+                condition=Q(status__in=["open", "claimed"]),
+                name="task_pending_due",
+            ),
+            models.Index(
+                fields=["priority", "due_at", "id"],
+                condition=Q(status__in=["open", "claimed"]),
+                name="task_pending_priority",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -22,6 +22,7 @@ from integrations.models import (
     RunStatus,
     TriggerState,
 )
+from tests.factories import UserFactory
 from tests.integrations.flows import (
     HOOK_SECRET,
     account_event,
@@ -29,6 +30,7 @@ from tests.integrations.flows import (
     deliver,
     drain,
 )
+from xconnector import roles
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -415,7 +417,8 @@ def test_a_follower_of_failures_starts_when_an_approval_is_rejected(admin_user, 
     task = ReviewTask.objects.get(run=run)
 
     # when
-    services.decide_approval(task, admin_user, approved=False)
+    reviewer = UserFactory(username="rita", role=roles.REVIEWER)
+    services.decide_approval(task, reviewer, approved=False, comment="No stock")
 
     # then
     run.refresh_from_db()

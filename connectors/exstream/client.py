@@ -26,7 +26,6 @@ are handled by ``HttpClient`` (AuthError, TransientError with Retry-After).
 
 from __future__ import annotations
 
-from email.message import Message
 from typing import Any, Literal
 
 import requests
@@ -35,7 +34,7 @@ from connectors.auth import OAuth2ClientCredentials
 from connectors.base import Document
 from connectors.errors import ConnectorError, PermanentError
 from connectors.http import HttpClient
-from connectors.http.client import Timeout
+from connectors.http.client import Timeout, attachment_name
 
 SYSTEM = "Exstream"
 ORCHESTRATION = "orchestration/api/v1"
@@ -179,7 +178,7 @@ class ExstreamClient:
                 "has a PDF output queue.",
                 detail=f"Content-Type {response.headers.get('Content-Type')}",
             )
-        return response.content, _file_name(response)
+        return response.content, attachment_name(response)
 
     def submit_batch(
         self,
@@ -267,14 +266,3 @@ def _system_message(response: requests.Response) -> tuple[str, bool]:
     if isinstance(items, list) and items and isinstance(items[0], dict):
         return str(items[0].get("errorMessage") or ""), True
     return str(body.get("message") or body.get("error_description") or ""), False
-
-
-def _file_name(response: requests.Response) -> str:
-    disposition = response.headers.get("Content-Disposition", "")
-    if disposition:
-        message = Message()
-        message["Content-Disposition"] = disposition
-        name = message.get_filename()
-        if name:
-            return name.replace("\\", "/").rpartition("/")[2]
-    return ""

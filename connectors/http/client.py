@@ -448,14 +448,20 @@ def resolve_timeout(
     )
 
 
-def _filename(response: requests.Response) -> str:
+def attachment_name(response: requests.Response) -> str:
+    """The file name of ``Content-Disposition`` (no folders), or ""."""
     disposition = response.headers.get("Content-Disposition", "")
-    if disposition:
-        message = Message()
-        message["Content-Disposition"] = disposition
-        name = message.get_filename()
-        if name:
-            return re.split(r"[\\/]", name)[-1] or "download"
+    if not disposition:
+        return ""
+    message = Message()
+    message["Content-Disposition"] = disposition
+    name = message.get_filename() or ""
+    return re.split(r"[\\/]", name)[-1]
+
+
+def _filename(response: requests.Response) -> str:
+    if name := attachment_name(response):
+        return name
     path = unquote(urlsplit(response.url).path)
     return path.rstrip("/").rpartition("/")[2] or "download"
 

@@ -19,15 +19,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
-from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from connectors.exstream.emulator import state
-from connectors.exstream.emulator.responses import ServerError, api
+from connectors.exstream.emulator.responses import ServerError, api, json_body
 from connectors.exstream.sandbox.models import ExstreamFault, ExstreamToken
 
 
@@ -84,21 +82,11 @@ def version(request: HttpRequest) -> HttpResponse:
     return JsonResponse(state.VERSION)
 
 
-def _body(request: HttpRequest) -> dict[str, Any]:
-    try:
-        value = json.loads(request.body or b"{}")
-    except ValueError:
-        raise ServerError(400, "The request body is not valid JSON.") from None
-    if not isinstance(value, dict):
-        raise ServerError(400, "The request body must be a JSON object.")
-    return value
-
-
 @api("GET", "POST", "DELETE", signed_in=False, faults=False)
 def faults(request: HttpRequest) -> HttpResponse:
     """Sandbox only: queue, list or clear injected failures."""
     if request.method == "POST":
-        values = _body(request)
+        values = json_body(request)
         try:
             status = int(values.get("status", 503))
             count = int(values.get("count", 1))

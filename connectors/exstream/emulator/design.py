@@ -25,7 +25,6 @@ field of the communication.
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -33,7 +32,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
 from connectors.exstream.emulator import render
-from connectors.exstream.emulator.responses import ServerError, api
+from connectors.exstream.emulator.responses import ServerError, api, json_body
 from connectors.exstream.sandbox.models import (
     CommunicationState,
     ExstreamCommunication,
@@ -134,16 +133,6 @@ def _communication(resource_id: str) -> ExstreamCommunication:
     return found
 
 
-def _body(request: HttpRequest) -> dict[str, Any]:
-    try:
-        value = json.loads(request.body or b"{}")
-    except ValueError:
-        raise ServerError(400, "The request body is not valid JSON.") from None
-    if not isinstance(value, dict):
-        raise ServerError(400, "The request body must be a JSON object.")
-    return value
-
-
 @api("GET")
 def resource_detail(
     request: HttpRequest, domain: str, resource_id: str
@@ -155,7 +144,7 @@ def resource_detail(
 def resource_state(request: HttpRequest, domain: str, resource_id: str) -> HttpResponse:
     """Move the communication along its workflow."""
     found = _communication(resource_id)
-    target = str(_body(request).get("state") or request.GET.get("state") or "")
+    target = str(json_body(request).get("state") or request.GET.get("state") or "")
     target = target.upper()
     if target not in CommunicationState.values:
         raise ServerError(400, "state must be DRAFT, REVIEW, APPROVED or REJECTED.")
@@ -180,7 +169,7 @@ def content_block(
         raise ServerError(
             404, f"The communication “{found.name}” has no content block {name}."
         )
-    values = _body(request)
+    values = json_body(request)
     content = values.get("content")
     if not isinstance(content, str) or not content.strip():
         raise ServerError(400, "content must be a non-empty text.")

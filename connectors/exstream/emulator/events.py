@@ -26,14 +26,13 @@ import logging
 import threading
 import time
 import uuid
-from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
 from connectors.errors import ConnectorError
-from connectors.exstream.emulator.responses import ServerError, api
+from connectors.exstream.emulator.responses import ServerError, api, json_body
 from connectors.exstream.sandbox.models import (
     ExstreamCallback,
     ExstreamCommunication,
@@ -56,21 +55,11 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def _body(request: HttpRequest) -> dict[str, Any]:
-    try:
-        value = json.loads(request.body or b"{}")
-    except ValueError:
-        raise ServerError(400, "The request body is not valid JSON.") from None
-    if not isinstance(value, dict):
-        raise ServerError(400, "The request body must be a JSON object.")
-    return value
-
-
 @api("GET", "POST", "DELETE", signed_in=False, faults=False)
 def callbacks(request: HttpRequest) -> HttpResponse:
     """Register, list or remove the URLs events are posted to."""
     if request.method == "POST":
-        values = _body(request)
+        values = json_body(request)
         url, secret = str(values.get("url") or ""), str(values.get("secret") or "")
         if not url.startswith(("http://", "https://")) or not secret:
             raise ServerError(400, "url (http or https) and secret are required.")
@@ -85,7 +74,7 @@ def callbacks(request: HttpRequest) -> HttpResponse:
 @api("POST", signed_in=False, faults=False)
 def deliveries(request: HttpRequest) -> HttpResponse:
     """Simulate one delivery event and post it to the registered URLs."""
-    values = _body(request)
+    values = json_body(request)
     event = str(values.get("event") or "").lower()
     if event not in EVENTS:
         raise ServerError(400, "event must be delivered, bounced or viewed.")

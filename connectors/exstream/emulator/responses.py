@@ -11,6 +11,7 @@ Two error shapes, as documented (EXTERNAL_APIS.md section 2):
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,17 @@ class ServerError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+def json_body(request: HttpRequest) -> dict[str, Any]:
+    """The request's JSON object; a 400 in the server error shape otherwise."""
+    try:
+        value = json.loads(request.body or b"{}")
+    except ValueError:
+        raise ServerError(400, "The request body is not valid JSON.") from None
+    if not isinstance(value, dict):
+        raise ServerError(400, "The request body must be a JSON object.")
+    return value
 
 
 class ItemError(Exception):

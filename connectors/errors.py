@@ -62,3 +62,22 @@ class AuthError(PermanentError):
 class BlockedAddressError(PermanentError):
     """The target address is private, loopback or link-local and its host is
     not on the allowlist (``XCONNECTOR_HTTP_ALLOWED_HOSTS``)."""
+
+
+class PartnerError(PermanentError):
+    """A trading partner, or the network on its behalf, refused what was
+    sent: an unknown partner address, an interchange rejected as malformed,
+    a negative acknowledgement. Someone has to take it up with the partner;
+    the flow engine opens a "partner exception" task. ``partner`` names the
+    partner (its address or id) where known."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        partner: str = "",
+        detail: str = "",
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message, detail=detail, status=status)
+        self.partner = partner

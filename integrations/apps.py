@@ -14,4 +14,3 @@ class IntegrationsConfig(AppConfig):
         from integrations.triggers import on_connection_delivery
 
         event_accepted.connect(on_connection_delivery, dispatch_uid="flows-start")
-        from integrations import notifications  # noqa: F401  (task-opened e-mail)

@@ -149,16 +149,41 @@ class RouterStep(_Step):
     default: str = ""
 
 
-class ApprovalStep(_Step):
+class DecisionStep(_Step):
+    """A step that pauses for a reviewer of ``group`` to decide; a rejected
+    run goes on at ``on_reject`` (e.g. a step that sends the reviewer's
+    comment back to the source system), or ends when it is empty."""
+
+    group: str = "Reviewer"
+    title: str = ""
+    on_reject: str = ""
+
+
+class ApprovalStep(DecisionStep):
     """Pause until a reviewer of ``group`` approves (or rejects) the run."""
 
     type: Literal["approval"]
-    group: str = "Reviewer"
-    title: str = ""
     instructions: str = ""
-    # Where a rejected run goes on (e.g. a step that sends the reviewer's
-    # comment back to the source system); empty: a rejection ends the run.
-    on_reject: str = ""
+
+
+class Check(_Model):
+    """One comparison of a reconciliation: ``expected`` against ``actual``
+    (both expressions); numbers may differ by up to ``tolerance``."""
+
+    name: str = Field(min_length=1, max_length=100)
+    expected: str
+    actual: str
+    tolerance: float = Field(0, ge=0)
+
+
+class ReconcileStep(DecisionStep):
+    """Compare what should match (an order against the partner's
+    acknowledgement, an invoice against its order). All equal: the run goes
+    on. Any difference: a "reconciliation mismatch" task for ``group``, who
+    accepts the difference (the run goes on) or rejects it (``on_reject``)."""
+
+    type: Literal["reconcile"]
+    checks: list[Check] = Field(min_length=1)
 
 
 class WaitStep(_Step):
@@ -196,6 +221,7 @@ Step = Annotated[
     | ConditionStep
     | RouterStep
     | ApprovalStep
+    | ReconcileStep
     | WaitStep
     | LookupStep
     | SetStep,
@@ -204,8 +230,13 @@ Step = Annotated[
 
 
 class Definition(_Model):
+    """A whole flow version: its trigger, its steps, its lookup tables, and
+    ``business_key``, an expression for what a run is about (e.g.
+    ``"invoice:" & trigger.invoice``), shown and searched on its tasks."""
+
     trigger: TriggerDef
     steps: list[Step] = Field(default_factory=list)
+    business_key: str = ""
     tables: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Named lookup tables for mappings."
     )
@@ -222,7 +253,7 @@ class Definition(_Model):
             if isinstance(step, RouterStep):
                 targets += [route.goto for route in step.routes]
                 targets += [step.default] if step.default else []
-            if isinstance(step, ApprovalStep) and step.on_reject:
+            if isinstance(step, DecisionStep) and step.on_reject:
                 targets.append(step.on_reject)
             for target in targets:
                 if target not in known:

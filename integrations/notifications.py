@@ -6,8 +6,8 @@ have an e-mail address. Mail goes through Django's ``send_mail``, so
 ``settings.EMAIL_BACKEND`` decides how it leaves. A mail that cannot be sent
 is logged; it never stops the run or the change that opened the task.
 
-The receiver below is connected when this module is imported (the app's
-``ready()`` imports it); a task's e-mail leaves once its transaction commits.
+Whoever opens a task calls ``task_opened`` (the flow engine and the webhook
+intake do); the e-mail leaves once the task's transaction commits.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models.signals import post_save
-from django.dispatch import receiver
 from django.utils import timezone
 
 from integrations.models import PENDING_STATUSES, ReviewTask
@@ -46,13 +44,11 @@ def recipients(queue: str) -> list[str]:
     return list(addresses)
 
 
-@receiver(post_save, sender=ReviewTask, dispatch_uid="review-task-opened-mail")
-def _task_saved(
-    sender: Any, instance: ReviewTask, created: bool, **kwargs: Any
-) -> None:
-    if created and not kwargs.get("raw"):
-        task_id = instance.pk
-        transaction.on_commit(lambda: notify_task_opened(task_id))
+def task_opened(task: ReviewTask) -> None:
+    """Mail the task's queue about it once the current transaction commits
+    (nothing is sent for a task whose transaction rolls back)."""
+    task_id = task.pk
+    transaction.on_commit(lambda: notify_task_opened(task_id))
 
 
 def notify_task_opened(task_id: int) -> int:

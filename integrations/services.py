@@ -18,12 +18,15 @@ from connectors.base import describe_errors
 from connectors.errors import PermanentError
 from connectors.models import Connection
 from connectors.registry import get_connector
-from integrations.definition import ActionStep, ApprovalStep, Definition, Step
+from integrations.definition import ActionStep, DecisionStep, Definition, Step
 from integrations.engine.claims import enqueue
 from integrations.engine.runner import start_followers
 from integrations.engine.starts import create_run, definition_of
 from integrations.mapping import check_rules
+from integrations.mapping.errors import ExpressionError
+from integrations.mapping.expressions import check_expression
 from integrations.models import (
+    DECISION_KINDS,
     PENDING_STATUSES,
     Flow,
     FlowRun,
@@ -32,7 +35,6 @@ from integrations.models import (
     FlowVersionConnection,
     ReviewTask,
     RunStatus,
-    TaskKind,
     TaskStatus,
 )
 from integrations.triggers import sync_schedule
@@ -128,6 +130,11 @@ def validate_definition(definition: dict[str, Any]) -> Definition:
     ):
         problems.append("The flow this one follows does not exist.")
     problems += _action_problems(parsed.steps, parsed.tables)
+    if parsed.business_key:
+        try:
+            check_expression(parsed.business_key)
+        except ExpressionError as error:
+            problems.append(f"The business key: {error.reason}.")
     if problems:
         raise InvalidDefinition(problems)
     return parsed
@@ -410,7 +417,7 @@ def decide_approval(
             .select_related("run__flow")
             .get(pk=task.pk)
         )
-        if task.kind != TaskKind.APPROVAL or not task.is_pending:
+        if task.kind not in DECISION_KINDS or not task.is_pending:
             raise PermanentError("This task is not an open approval any more.")
         if task.requested_by_id is not None and task.requested_by_id == user.pk:
             raise PermissionDenied(
@@ -437,17 +444,11 @@ def decide_approval(
         context = run.context
         context.setdefault("approvals", {})[task.step_key] = outcome
         context.setdefault("vars", {})["approval"] = outcome
-        on_reject = _on_reject_index(run, task.step_key)
-        if approved or on_reject is not None:
-            changes: dict[str, Any] = {
-                "status": RunStatus.QUEUED,
-                "context": context,
-                "enqueued_at": now,
-            }
-            if not approved:
-                changes["checkpoint"] = on_reject
+        if approved or _goes_on_when_rejected(run, task.step_key):
+            # The run goes on at the decision step: it records the decision
+            # in the run's steps and goes on, or to its ``on_reject`` step.
             FlowRun.objects.filter(pk=run.pk, status=RunStatus.WAITING).update(
-                **changes
+                status=RunStatus.QUEUED, context=context, enqueued_at=now
             )
             enqueue(run.pk)
         elif FlowRun.objects.filter(pk=run.pk, status=RunStatus.WAITING).update(
@@ -481,12 +482,11 @@ def decide_approval(
 # --- Helpers -----------------------------------------------------------------
 
 
-def _on_reject_index(run: FlowRun, step_key: str) -> int | None:
-    definition = definition_of(run.version)
-    for step in definition.steps:
-        if step.key == step_key and isinstance(step, ApprovalStep) and step.on_reject:
-            return definition.index_of(step.on_reject)
-    return None
+def _goes_on_when_rejected(run: FlowRun, step_key: str) -> bool:
+    return any(
+        step.key == step_key and isinstance(step, DecisionStep) and step.on_reject
+        for step in definition_of(run.version).steps
+    )
 
 
 def _require(user: Any, permission: str) -> None:

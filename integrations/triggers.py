@@ -26,7 +26,7 @@ from connectors.errors import AuthError, ConnectorError, TransientError
 from connectors.models import Connection
 from connectors.webhook.delivery import TRIGGER as WEBHOOK_TRIGGER
 from connectors.webhook.delivery import record_rejection
-from integrations import blobs
+from integrations import blobs, notifications
 from integrations.engine.connections import connector_for
 from integrations.engine.runner import ENGINE
 from integrations.engine.starts import create_run, definition_of
@@ -151,6 +151,7 @@ def keep_malformed(flow: Flow, request: InboundRequest, reason: str) -> FlowRun:
                 title=f"{flow.name}: a webhook delivery could not be read"[:300],
                 reason=f"{message} Correct the data and replay the run.",
             )
+            notifications.task_opened(task)
             record_many(
                 [
                     Event(

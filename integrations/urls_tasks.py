@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from integrations.views import tasks
+from integrations.views import inbox, tasks
 
 urlpatterns = [
-    path("", tasks.inbox, name="tasks"),
-    path("counts/", tasks.inbox_counts, name="task-counts"),
-    path("bulk/", tasks.inbox_bulk, name="task-bulk"),
+    path("", inbox.inbox, name="tasks"),
+    path("counts/", inbox.inbox_counts, name="task-counts"),
+    path("bulk/", inbox.inbox_bulk, name="task-bulk"),
     path("<int:pk>/", tasks.task_detail, name="task-detail"),
     path("<int:pk>/claim/", tasks.task_claim, name="task-claim"),
     path("<int:pk>/unclaim/", tasks.task_unclaim, name="task-unclaim"),

@@ -23,10 +23,14 @@ from urllib.parse import quote
 
 from connectors.auth import OAuth2ClientCredentials
 from connectors.base import Document
+from connectors.errors import PartnerError
 from connectors.http import HttpClient
 from connectors.http.client import Timeout
 
 SYSTEM = "Trading Grid"
+# What the network answers when the partner side refuses a document: a person
+# has to take it up with the partner (``PartnerError``), not retry it.
+PARTNER_REFUSALS = {"PARTNER_NOT_FOUND", "MALFORMED_INTERCHANGE"}
 TOKEN_PATH = "v1/oauth2/tokens?grant_type=client_credentials"  # noqa: S105 - a path
 
 
@@ -91,7 +95,8 @@ class TradingGridClient:
 
         A repeat (409 ``DUPLICATE_INTERCHANGE``: the control number was
         used before) is the same send tried again: it is reported with the
-        first transaction's id, not as an error.
+        first transaction's id, not as an error. An unknown partner or an
+        interchange the network rejected raises ``PartnerError``.
         """
         body = {
             "payload": payload,
@@ -102,17 +107,29 @@ class TradingGridClient:
         if control_number:
             body["controlNumber"] = control_number
         response = self.http.request(
-            "POST", f"{self.mailbox}/outbound", json=body, allow_status=(409,)
+            "POST",
+            f"{self.mailbox}/outbound",
+            json=body,
+            allow_status=(400, 404, 409),
         )
-        data = response.json() if response.content else {}
-        if response.status_code == 409:
-            if data.get("error-code") != "DUPLICATE_INTERCHANGE":
-                raise self.http.status_error(response)
+        if response.status_code < 400:
+            return (response.json() if response.content else {}), False
+        error = self.http.status_error(response)
+        code = _error_code(response)
+        if code == "DUPLICATE_INTERCHANGE":
+            data = response.json()
             return {
                 "transactionId": data.get("transactionId", ""),
                 "status": "Delivered",
             }, True
-        return data, False
+        if code in PARTNER_REFUSALS:
+            raise PartnerError(
+                error.message,
+                partner=receiver_address,
+                detail=error.detail,
+                status=response.status_code,
+            )
+        raise error
 
     def inbound(self, status: str = "new", limit: int = 100) -> list[dict[str, Any]]:
         body = self.http.request_json(
@@ -193,3 +210,12 @@ class TradingGridClient:
 
     def close(self) -> None:
         self.http.close()
+
+
+def _error_code(response: Any) -> str:
+    """The ``error-code`` of a Trading Grid error body ("" if it has none)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    return str(body.get("error-code") or "") if isinstance(body, dict) else ""

@@ -24,7 +24,8 @@ from django.utils import timezone
 
 from audit.services import Actor, Event, EventType, record_many
 from connectors.base import TriggerEvent
-from connectors.errors import ConnectorError, TransientError
+from connectors.errors import ConnectorError, PartnerError, TransientError
+from integrations import notifications
 from integrations.definition import END, ActionStep, Definition
 from integrations.engine import claims
 from integrations.engine.claims import LeaseKeeper, LostLease, fenced
@@ -40,7 +41,7 @@ from integrations.engine.steps import (
     fields_to_complete,
     system_of,
 )
-from integrations.mapping import MappingFailed
+from integrations.mapping import MappingFailed, evaluate
 from integrations.models import (
     AttemptOutcome,
     Flow,
@@ -348,17 +349,14 @@ class Execution:
                 step_key=step.key,
                 transfer=transfer,
                 system=system_of(step),
-                business_object=(
-                    f"{transfer.source_system}:{transfer.source_id}"[:300]
-                    if transfer
-                    else self.run.source_ref[:300]
-                ),
+                business_object=self._business_object(transfer),
                 queue=REVIEWER,
                 title=f"{self.run.flow.name}: {title}"[:300],
                 reason=message,
                 needed=needed,
                 due_at=sla_due(kind, now),
             )
+            notifications.task_opened(task)
             record_many(
                 [
                     self._event(
@@ -378,6 +376,20 @@ class Execution:
             )
             self._after_end(RunStatus.NEEDS_REVIEW)
         return RunStatus.NEEDS_REVIEW
+
+    def _business_object(self, transfer: Transfer | None) -> str:
+        """What a task is about, for the inbox: the flow's ``business_key``
+        expression, else the document's source identity, else the run's."""
+        if self.definition.business_key:
+            try:
+                value = evaluate(self.definition.business_key, self.scope())
+            except ValueError:
+                value = None  # a task is still opened; the key is only a label
+            if value not in (None, ""):
+                return str(value)[:300]
+        if transfer is not None:
+            return f"{transfer.source_system}:{transfer.source_id}"[:300]
+        return self.run.source_ref[:300]
 
     def _what_is_needed(
         self, step: Any, error: Any, message: str
@@ -400,6 +412,16 @@ class Execution:
                 TaskKind.MISSING_DOCUMENT,
                 {"document": step.document, "errors": [message]},
                 f"“{step.label}” needs a document",
+            )
+        if isinstance(error, PartnerError):
+            return (
+                TaskKind.PARTNER_EXCEPTION,
+                {
+                    "partner": error.partner,
+                    "errors": [message],
+                    "http_status": error.status,
+                },
+                f"“{step.label}”: the trading partner refused it",
             )
         return (
             TaskKind.FAILED_TRANSFER,
@@ -433,11 +455,12 @@ class Execution:
                     run=self.run,
                     flow_id=self.run.flow_id,
                     step_key=step.key,
-                    business_object=self.run.source_ref[:300],
+                    business_object=self._business_object(None),
                     requested_by_id=self.run.started_by_id,
                     due_at=sla_due(pause.task["kind"], now),
                     **pause.task,
                 )
+                notifications.task_opened(task)
                 record_many(
                     [
                         self._event(

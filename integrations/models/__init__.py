@@ -20,6 +20,7 @@ from integrations.models.runs import (
     TransferStatus,
 )
 from integrations.models.tasks import (
+    DECISION_KINDS,
     PENDING_STATUSES,
     Priority,
     ReviewTask,
@@ -30,6 +31,7 @@ from integrations.models.tasks import (
 from integrations.models.triggers import RateWindow, TriggerState
 
 __all__ = [
+    "DECISION_KINDS",
     "PENDING_STATUSES",
     "AttemptOutcome",
     "Flow",

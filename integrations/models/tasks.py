@@ -35,6 +35,9 @@ class TaskStatus(models.TextChoices):
 
 
 PENDING_STATUSES = (TaskStatus.OPEN, TaskStatus.CLAIMED)
+# Tasks a reviewer decides (approve or reject) while their run waits; the
+# others are fixed, retried or dismissed.
+DECISION_KINDS = (TaskKind.APPROVAL, TaskKind.RECONCILIATION)
 
 
 def sla_due(kind: str, now: datetime) -> datetime:
@@ -133,9 +136,13 @@ class ReviewTask(models.Model):
             )
         ]
         indexes = [
-            # The inbox: a queue's pending tasks by due date and priority.
+            # The inbox's counts per queue (open, overdue, mine) read this
+            # index alone: no visit to the table's rows.
             models.Index(
-                fields=["queue", "status", "due_at", "priority"], name="task_inbox"
+                fields=["queue", "due_at"],
+                include=["assignee", "id"],
+                condition=Q(status__in=["open", "claimed"]),
+                name="task_pending_queue",
             ),
             models.Index(fields=["assignee", "status", "due_at"], name="task_assignee"),
             # Pending tasks read in order, so a page stops after 50 rows
@@ -150,7 +157,13 @@ class ReviewTask(models.Model):
                 condition=Q(status__in=["open", "claimed"]),
                 name="task_pending_priority",
             ),
+            # The admins' "All" tab: every task, finished ones too, in order.
+            models.Index(fields=["due_at", "priority", "id"], name="task_due"),
+            models.Index(fields=["priority", "due_at", "id"], name="task_priority"),
         ]
+        # On PostgreSQL, migration 0002 adds trigram indexes on
+        # UPPER(business_object) and UPPER(title) for the inbox's search
+        # (``icontains``): not declared here, as SQLite has no such index.
 
     def __str__(self) -> str:
         return self.title

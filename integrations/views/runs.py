@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from pydantic import ValidationError
 
 from connectors.errors import PermanentError
-from integrations import services
+from integrations import reviews, services
 from integrations.definition import Definition
 from integrations.models import (
     PENDING_STATUSES,
@@ -30,9 +30,9 @@ from integrations.models import (
     ReviewTask,
     RunStatus,
     StepRun,
-    TaskKind,
     Transfer,
 )
+from integrations.views.common import comment_of, refused
 
 PAGE_SIZE = 50
 JSON_LIMIT = 20_000  # characters of a step's input or output shown on the page
@@ -72,6 +72,7 @@ STEP_TYPE_LABELS = {
     "condition": "Checks a condition",
     "router": "Chooses the way on",
     "approval": "Asks for approval",
+    "reconcile": "Compares values",
     "wait": "Waits",
     "lookup": "Looks a value up",
     "set": "Keeps values for later",
@@ -321,16 +322,6 @@ def _stopped_step_key(run: FlowRun, steps: list[Any]) -> str:
 # --- What a person can do about a run -------------------------------------------
 
 
-def _refused(request: HttpRequest, error: Exception) -> None:
-    if isinstance(error, PermissionDenied):
-        # Our own refusals say why in plain words (separation of duties).
-        messages.error(request, str(error) or "You are not allowed to do that.")
-    elif isinstance(error, PermanentError):
-        messages.error(request, error.message)
-    else:
-        messages.error(request, str(error))
-
-
 @login_required
 @permission_required("integrations.replay_flowrun", raise_exception=True)
 @require_POST
@@ -347,7 +338,7 @@ def run_replay(request: HttpRequest, pk: int) -> HttpResponse:
             comment=request.POST.get("comment", "").strip()[:2000],
         )
     except (PermanentError, PermissionDenied) as error:
-        _refused(request, error)
+        refused(request, error)
         return redirect("run-detail", pk=run.pk)
     messages.success(
         request,
@@ -367,7 +358,7 @@ def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
             run, request.user, comment=request.POST.get("comment", "").strip()[:2000]
         )
     except (PermanentError, PermissionDenied) as error:
-        _refused(request, error)
+        refused(request, error)
     else:
         messages.success(
             request, f"Run {run.pk} was cancelled. It will not do anything more."
@@ -379,11 +370,28 @@ def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("integrations.change_reviewtask", raise_exception=True)
 @require_POST
 def task_decide(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
-    task = get_object_or_404(ReviewTask, pk=task_pk, run_id=pk, kind=TaskKind.APPROVAL)
+    task = get_object_or_404(ReviewTask, pk=task_pk, run_id=pk)
     decision = request.POST.get("decision")
     if decision not in ("approve", "reject"):
         messages.error(request, "Choose Approve or Reject.")
         return redirect("run-detail", pk=pk)
+    comment = comment_of(request)
+    # Through the review services: they check the reviewer's queue too.
+    try:
+        if decision == "approve":
+            reviews.approve(task, request.user, comment=comment)
+        else:
+            reviews.reject(task, request.user, comment)
+    except (reviews.TaskError, PermanentError, PermissionDenied) as error:
+        refused(request, error)
+    else:
+        messages.success(
+            request,
+            "Approved: the run goes on."
+            if decision == "approve"
+            else "Rejected: the run stops here.",
+        )
+    return redirect("run-detail", pk=pk)
     try:
         services.decide_approval(
             task,
@@ -392,7 +400,7 @@ def task_decide(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
             comment=request.POST.get("comment", "").strip()[:2000],
         )
     except (PermanentError, PermissionDenied) as error:
-        _refused(request, error)
+        refused(request, error)
     else:
         messages.success(
             request,

@@ -382,3 +382,121 @@ def test_a_rejected_run_fails(admin_user, woken):
 
     with pytest.raises(PermanentError, match="not an open approval"):
         services.decide_approval(task, reviewer, approved=True)
+
+
+# --- Reconcile ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expected", "actual", "tolerance", "matched", "difference"),
+    [
+        ("157.00", 157, 0, True, 0.0),  # text that reads as a number, as EDI has
+        ("1,200.00", "1200", 0, True, 0.0),
+        ("157.00", "157.40", 0.5, True, 0.4),
+        (100, 99.4, 0.5, False, -0.6),
+        ("EUR", " EUR ", 0, True, None),  # text compares trimmed
+        ("EUR", "eur", 0, False, None),
+        (None, None, 0, True, None),
+        (None, 0, 0, False, None),
+        (True, "true", 0, False, None),
+        ("NaN", "NaN", 0, True, None),  # not a number: compared as text
+    ],
+)
+def test_compare_numbers_within_the_tolerance_and_text_trimmed(
+    expected, actual, tolerance, matched, difference
+):
+    from integrations.engine.steps import compare
+
+    result = compare("Total", expected, actual, tolerance)
+
+    assert result["matched"] is matched
+    assert result.get("difference") == (
+        pytest.approx(difference) if difference is not None else None
+    )
+
+
+def test_a_difference_is_said_in_words():
+    from integrations.engine.steps import compare, difference_text
+
+    assert (
+        difference_text(compare("Total", "1200.00", 1150, 0))
+        == "Total: expected “1200.00”, found 1,150 (50 less)"
+    )
+    assert (
+        difference_text(compare("Quantity", 10, 12.5, 0))
+        == "Quantity: expected 10, found 12.5 (2.5 more)"
+    )
+    assert (
+        difference_text(compare("Order", "PO-1", None, 0))
+        == "Order: expected “PO-1”, found nothing"
+    )
+
+
+def test_a_reconcile_step_that_matches_goes_on_without_a_task(admin_user, woken):
+    # given
+    flow = manual_flow(
+        admin_user,
+        {
+            "key": "match",
+            "type": "reconcile",
+            "checks": [
+                {"name": "Total", "expected": "trigger.order", "actual": "trigger.ack"}
+            ],
+        },
+        name="Match",
+    )
+
+    # when
+    run = run_once(flow, {"order": "10.00", "ack": 10}, admin_user)
+
+    # then
+    assert run.status == RunStatus.SUCCEEDED
+    assert run.context["steps"]["match"] == {
+        "matched": True,
+        "checks": [
+            {
+                "name": "Total",
+                "expected": "10.00",
+                "actual": 10,
+                "difference": 0.0,
+                "matched": True,
+            }
+        ],
+    }
+    assert not ReviewTask.objects.exists()
+
+
+def test_a_reconcile_step_needs_a_check_and_a_real_step_to_reject_to(admin_user):
+    with pytest.raises(services.InvalidDefinition) as empty:
+        manual_flow(admin_user, {"key": "match", "type": "reconcile", "checks": []})
+    with pytest.raises(services.InvalidDefinition) as nowhere:
+        manual_flow(
+            admin_user,
+            {
+                "key": "match",
+                "type": "reconcile",
+                "on_reject": "tell",
+                "checks": [{"name": "Total", "expected": "1", "actual": "1"}],
+            },
+        )
+
+    assert "at least 1 item" in str(empty.value)
+    assert "jumps to “tell”, which is not a step" in str(nowhere.value)
+
+
+def test_a_business_key_that_does_not_compile_is_refused_at_publish(admin_user):
+    with pytest.raises(services.InvalidDefinition) as refused:
+        services.create_flow(
+            "Keys",
+            {
+                "trigger": {"type": "manual"},
+                "business_key": '"invoice:" & (trigger.invoice',
+                "steps": [],
+            },
+            admin_user,
+        )
+
+    assert refused.value.problems == [
+        "The business key: the expression “\"invoice:\" & (trigger.invoice” is not "
+        "valid: Expected ) before end of expression (at character 29)."
+    ]

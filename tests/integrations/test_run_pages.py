@@ -357,6 +357,29 @@ def test_who_started_a_run_cannot_approve_it(admin_client, admin_user, woken):
     )
 
 
+def test_a_reviewer_of_another_queue_cannot_decide_from_the_run_page(admin_user, woken):
+    # given: an approval for Legal, and a reviewer who is not in Legal
+    flow = manual_flow(admin_user, {**APPROVE, "group": "Legal"}, NOTE)
+    waiting = run(flow, {"order": "A-1"}, admin_user)
+    task = ReviewTask.objects.get(run=waiting)
+    client = Client()
+    client.force_login(UserFactory(username="rita", role=roles.REVIEWER))
+
+    # when
+    answer = client.post(
+        f"/runs/{waiting.pk}/tasks/{task.pk}/decide/",
+        {"decision": "approve", "comment": "not mine to approve"},
+        follow=True,
+    )
+
+    # then: refused in words, nothing decided
+    task.refresh_from_db()
+    assert task.status == TaskStatus.OPEN
+    assert "This task is in the queue “Legal”; you are not in it." in (
+        answer.content.decode()
+    )
+
+
 def test_a_viewer_sees_runs_but_no_buttons_and_cannot_post(admin_user, stopped):
     viewer = viewer_client()
 

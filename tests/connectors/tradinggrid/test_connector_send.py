@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.base import ActionContext, Document
-from connectors.errors import PermanentError
+from connectors.errors import PartnerError, PermanentError
 from connectors.tradinggrid import edi
 from connectors.tradinggrid.sandbox.models import TgTransaction
 from tests.connectors.tradinggrid.conftest import (
@@ -132,14 +132,16 @@ def test_an_xml_document_is_sent_with_a_control_number_of_its_own(tg):
     assert TgTransaction.objects.filter(editype="XML").count() == 1
 
 
-def test_a_partner_unknown_to_the_network_is_refused(tg):
+def test_a_partner_unknown_to_the_network_is_a_partner_error(tg):
     # when
-    with pytest.raises(PermanentError) as raised:
+    with pytest.raises(PartnerError) as raised:
         run(
             tg, "send_document", {"receiver_address": "ZZ:NOBODY", "content": ORDER_850}
         )
 
-    # then
+    # then: a person has to take it up with the partner (not retried)
+    assert raised.value.retryable is False
+    assert raised.value.partner == "ZZ:NOBODY"
     assert raised.value.status == 404
     assert raised.value.message == (
         "Trading Grid refused the request (HTTP 404 Not Found): No trading "

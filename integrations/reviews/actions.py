@@ -1,5 +1,4 @@
-"""Working review tasks: who sees which task, claiming, fixing, approving,
-dismissing. The reviewers' inbox calls these; every rule lives here.
+"""Changing review tasks: claim, hand over, fix, decide, dismiss.
 
 Each change locks the task (``select_for_update``), checks that it is still
 pending and that the user may change tasks, and records its audit event in
@@ -16,8 +15,6 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Exists, Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from audit.services import EventType, record_many
@@ -25,128 +22,26 @@ from connectors.base import Document
 from connectors.errors import PermanentError
 from integrations import blobs, services
 from integrations.models import (
-    PENDING_STATUSES,
+    DECISION_KINDS,
     FlowRun,
     ReviewTask,
     TaskKind,
     TaskStatus,
 )
-from xconnector.roles import INTEGRATION_ADMIN
-
-__all__ = [
-    "BulkResult",
-    "InvalidValues",
-    "TaskError",
-    "approve",
-    "bulk",
-    "claim",
-    "counts_by_queue",
-    "dismiss",
-    "get_visible_task",
-    "reassign",
-    "reject",
-    "resolve_with_document",
-    "resolve_with_values",
-    "retry",
-    "unclaim",
-    "visible_tasks",
-]
+from integrations.reviews.access import can_see, is_admin, visible_tasks
+from integrations.reviews.errors import TaskError
+from integrations.reviews.values import validate_values
 
 CHANGE = "integrations.change_reviewtask"
-REPLAY = "integrations.replay_flowrun"
 BULK_ACTIONS = ("claim", "unclaim", "dismiss", "approve", "retry")
-
-
-class TaskError(Exception):
-    """A task cannot be changed that way; ``message`` says why, in plain words."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class InvalidValues(TaskError):
-    """Values that do not fit the fields; ``errors`` per field. Nothing saved."""
-
-    def __init__(
-        self,
-        errors: dict[str, str],
-        message: str = "Some values need another look.",
-    ) -> None:
-        super().__init__(message)
-        self.errors = errors
 
 
 @dataclass
 class BulkResult:
+    """What ``bulk`` did: the tasks done, and why each other one was not."""
+
     done: list[int] = field(default_factory=list)
     failed: dict[int, str] = field(default_factory=dict)
-
-
-# --- Who sees what ---------------------------------------------------------------
-
-
-def is_admin(user: Any) -> bool:
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    return user.is_superuser or user.groups.filter(name=INTEGRATION_ADMIN).exists()
-
-
-def visible_tasks(user: Any) -> QuerySet[ReviewTask]:
-    """The tasks ``user`` may see: all for integration admins, else those of
-    the queues named like the user's groups."""
-    tasks = ReviewTask.objects.select_related("run", "flow", "assignee").order_by(
-        "due_at", "priority", "pk"
-    )
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return tasks.none()
-    if user.is_superuser:
-        return tasks
-    # One query: the admin check and the user's groups are subqueries.
-    memberships = user.groups.through.objects.filter(user_id=user.pk)
-    admin = Exists(memberships.filter(group__name=INTEGRATION_ADMIN))
-    return tasks.filter(admin | Q(queue__in=memberships.values("group__name")))
-
-
-def get_visible_task(user: Any, pk: int) -> ReviewTask:
-    """The task, or ``Http404`` when ``user`` may not see it."""
-    try:
-        return visible_tasks(user).get(pk=pk)
-    except (ReviewTask.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such task.") from None
-
-
-def can_see(user: Any, task: ReviewTask) -> bool:
-    if is_admin(user):
-        return True
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    return user.groups.filter(name=task.queue).exists()
-
-
-def counts_by_queue(user: Any) -> dict[str, dict[str, int]]:
-    """{queue: {"open", "overdue", "mine"}} of the visible pending tasks."""
-    now = timezone.now()
-    rows = (
-        visible_tasks(user)
-        .filter(status__in=PENDING_STATUSES)
-        .select_related(None)
-        .order_by()
-        .values("queue")
-        .annotate(
-            open=Count("pk"),
-            overdue=Count("pk", filter=Q(due_at__lt=now)),
-            mine=Count("pk", filter=Q(assignee_id=getattr(user, "pk", None))),
-        )
-    )
-    return {
-        row["queue"]: {
-            "open": row["open"],
-            "overdue": row["overdue"],
-            "mine": row["mine"],
-        }
-        for row in rows
-    }
 
 
 # --- Claiming --------------------------------------------------------------------
@@ -285,8 +180,11 @@ def retry(
     """Try the run again from the step that failed (on the flow's latest
     version by default); the transfer ledger keeps documents sent once."""
     with _changing(task, user) as locked:
-        if locked.kind == TaskKind.APPROVAL:
-            raise TaskError("An approval is approved or rejected, not retried.")
+        if locked.kind in DECISION_KINDS:
+            raise TaskError(
+                f"A “{locked.get_kind_display()}” task is approved or rejected, "
+                "not retried."
+            )
         _resolve(
             locked, user, "retried", {"version": version, "comment": comment}, comment
         )
@@ -361,122 +259,6 @@ def bulk(task_ids: list[int], user: Any, action: str, **kwargs: Any) -> BulkResu
         else:
             result.done.append(task_id)
     return result
-
-
-# --- Values ----------------------------------------------------------------------
-
-
-def validate_values(fields: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-    """The values, typed by their fields' JSON schemas; ``InvalidValues``
-    with a message per field otherwise."""
-    clean: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for name, schema in fields.items():
-        schema = schema if isinstance(schema, dict) else {}
-        value = values.get(name)
-        if isinstance(value, str) and _kind(schema) != "string":
-            value = value.strip()
-        if (
-            value is None
-            or value == ""
-            or (isinstance(value, str) and not value.strip())
-        ):
-            if _required(schema):
-                errors[name] = "Fill this in: the run cannot go on without it."
-            continue
-        try:
-            clean[name] = _typed(schema, value)
-        except ValueError as error:
-            errors[name] = str(error)
-    unknown = sorted(set(values) - set(fields))
-    for name in unknown:
-        errors[name] = "This step does not need this field."
-    if errors:
-        raise InvalidValues(errors)
-    return clean
-
-
-def _kind(schema: dict[str, Any]) -> str:
-    kind = schema.get("type")
-    if kind is None:
-        for option in schema.get("anyOf") or schema.get("oneOf") or []:
-            if isinstance(option, dict) and option.get("type") not in (None, "null"):
-                return str(option["type"])
-        return "string" if "enum" not in schema else "enum"
-    if isinstance(kind, list):
-        return next((k for k in kind if k != "null"), "string")
-    return str(kind)
-
-
-def _required(schema: dict[str, Any]) -> bool:
-    """A needed field must be filled unless its schema allows null."""
-    kind = schema.get("type")
-    if isinstance(kind, list) and "null" in kind:
-        return False
-    options = schema.get("anyOf") or schema.get("oneOf") or []
-    return not any(
-        isinstance(option, dict) and option.get("type") == "null" for option in options
-    )
-
-
-def _enum(schema: dict[str, Any]) -> list[Any] | None:
-    if "enum" in schema:
-        return list(schema["enum"])
-    for option in schema.get("anyOf") or schema.get("oneOf") or []:
-        if isinstance(option, dict) and "enum" in option:
-            return list(option["enum"])
-    return None
-
-
-def _typed(schema: dict[str, Any], value: Any) -> Any:
-    kind = _kind(schema)
-    if kind == "integer":
-        if isinstance(value, bool):
-            raise ValueError("Enter a whole number, like 42.")
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, str):
-            try:
-                value = int(value)
-            except ValueError:
-                raise ValueError("Enter a whole number, like 42.") from None
-        if not isinstance(value, int):
-            raise ValueError("Enter a whole number, like 42.")
-    elif kind == "number":
-        if isinstance(value, bool):
-            raise ValueError("Enter a number, like 12.50.")
-        if isinstance(value, str):
-            try:
-                value = float(value)
-            except ValueError:
-                raise ValueError("Enter a number, like 12.50.") from None
-            if value.is_integer():
-                value = int(value)
-        if not isinstance(value, int | float):
-            raise ValueError("Enter a number, like 12.50.")
-    elif kind == "boolean":
-        if isinstance(value, str) and value.lower() in ("true", "on", "yes", "1"):
-            value = True
-        elif isinstance(value, str) and value.lower() in ("false", "off", "no", "0"):
-            value = False
-        if not isinstance(value, bool):
-            raise ValueError("Choose yes or no.")
-    elif kind == "string":
-        if not isinstance(value, str):
-            raise ValueError("Enter text.")
-        limit = schema.get("maxLength")
-        if isinstance(limit, int) and len(value) > limit:
-            raise ValueError(f"Use at most {limit} characters.")
-    elif kind == "object" and not isinstance(value, dict):
-        raise ValueError("Enter an object (JSON).")
-    elif kind == "array" and not isinstance(value, list):
-        raise ValueError("Enter a list (JSON).")
-    choices = _enum(schema)
-    if choices is not None and value not in choices:
-        raise ValueError(
-            "Choose one of " + ", ".join(str(choice) for choice in choices) + "."
-        )
-    return value
 
 
 # --- Helpers ---------------------------------------------------------------------
@@ -629,8 +411,10 @@ def _decide(task: ReviewTask, user: Any, *, approved: bool, comment: str) -> Flo
         )
     if not current.is_pending:
         raise TaskError(_already(current))
-    if current.kind != TaskKind.APPROVAL:
-        raise TaskError("Only an approval is approved or rejected.")
+    if current.kind not in DECISION_KINDS:
+        raise TaskError(
+            "Only an approval or a reconciliation mismatch is approved or rejected."
+        )
     try:
         return services.decide_approval(
             current, user, approved=approved, comment=comment

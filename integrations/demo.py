@@ -1,11 +1,25 @@
-"""A demo flow over the demo connections, so ``make run`` shows a working flow.
+"""Demo flows over the demo connections, and runs of them that give the
+reviewers' inbox real work, so ``make run`` shows the platform at work.
 
 Demo only: ``manage.py seed_demo`` calls ``seed_demo_flows``; production never
-does. A partner posts a signed webhook about a new customer account; the flow
-fetches the account's contract from the orders API, finds or creates the
-customer's business workspace in Content Server, files the contract into it
-with the account number as a category value, and confirms to the partner.
-It can also be started by hand (Flows → the flow → Run now).
+does.
+
+- "File new customer contracts": a partner posts a signed webhook about a new
+  customer account; the flow fetches the account's contract from the orders
+  API, finds or creates the customer's business workspace in Content Server,
+  files the contract into it with the account number as a category value,
+  and confirms to the partner. It can also be started by hand.
+- "Approve large payments": a reviewer approves, or rejects with a comment
+  that is sent back to the orders API.
+- "Match invoices to orders": an invoice is compared with its order in the
+  orders API; a difference waits for Accounts payable to accept or reject.
+- "Send purchase orders": an X12 850 goes to a partner through Trading Grid.
+
+The seeded runs are queued, not faked: the worker runs them against the
+emulators when ``make run`` starts, and the ones that need a person open
+tasks (an approval, a reconciliation mismatch, a partner exception and
+incomplete metadata). Each has an idempotency key, so seeding again starts
+none twice.
 """
 
 from __future__ import annotations
@@ -13,6 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import transaction
 
 from connectors.models import Connection
@@ -20,6 +35,7 @@ from integrations import services
 from integrations.models import Flow
 
 DEMO_FLOW = "File new customer contracts"
+PAYABLES = "Accounts payable"  # the demo's second review queue
 SAMPLE_PAYLOAD = {
     "body": {
         "account": {"id": "ACC-1001", "name": "Acme GmbH", "number": "A-1001"},
@@ -35,6 +51,7 @@ def demo_definition(hook: int, orders: int, otcs: int) -> dict[str, Any]:
     account = "trigger.body.account"
     return {
         "trigger": {"type": "webhook", "connection": hook},
+        "business_key": f'"account:" & {account}.id',
         "steps": [
             {
                 "key": "contract",
@@ -98,23 +115,248 @@ def demo_definition(hook: int, orders: int, otcs: int) -> dict[str, Any]:
     }
 
 
+def payment_definition(orders: int) -> dict[str, Any]:
+    return {
+        "trigger": {"type": "manual"},
+        "business_key": '"invoice:" & trigger.invoice',
+        "steps": [
+            {
+                "key": "approve",
+                "name": "Approve the payment",
+                "type": "approval",
+                "group": "Reviewer",
+                "title": "Approve a large payment",
+                "instructions": "Payments of 10,000 or more need a second pair "
+                "of eyes: check the supplier and the amount against the invoice.",
+                "on_reject": "tell",
+            },
+            {
+                "key": "pay",
+                "name": "Release the payment",
+                "type": "set",
+                "next": "end",
+                "variables": [{"name": "released", "expression": "trigger.invoice"}],
+            },
+            {
+                "key": "tell",
+                "name": "Tell the requester why",
+                "type": "action",
+                "connection": orders,
+                "action": "request",
+                "mapping": [
+                    _rule("method", '"POST"'),
+                    _rule("path", '"echo"'),
+                    _rule(
+                        "body",
+                        '{"invoice": trigger.invoice, '
+                        '"rejected": vars.approval.comment}',
+                    ),
+                ],
+            },
+        ],
+    }
+
+
+def invoice_definition(orders: int) -> dict[str, Any]:
+    return {
+        "trigger": {"type": "manual"},
+        "business_key": '"invoice:" & trigger.invoice',
+        "steps": [
+            {
+                "key": "order",
+                "name": "Read the order",
+                "type": "action",
+                "connection": orders,
+                "action": "request",
+                "mapping": [
+                    _rule("method", '"GET"'),
+                    _rule("path", '"orders/" & trigger.order'),
+                ],
+            },
+            {
+                "key": "match",
+                "name": "Invoice against order",
+                "type": "reconcile",
+                "group": PAYABLES,
+                "on_reject": "dispute",
+                "checks": [
+                    {
+                        "name": "Total",
+                        "expected": "steps.order.body.total",
+                        "actual": "trigger.total",
+                        "tolerance": 0.5,
+                    },
+                    {
+                        "name": "Currency",
+                        "expected": "steps.order.body.currency",
+                        "actual": "trigger.currency",
+                    },
+                ],
+            },
+            {
+                "key": "book",
+                "name": "Book the invoice",
+                "type": "set",
+                "next": "end",
+                "variables": [{"name": "booked", "expression": "trigger.invoice"}],
+            },
+            {
+                "key": "dispute",
+                "name": "Dispute the invoice",
+                "type": "action",
+                "connection": orders,
+                "action": "request",
+                "mapping": [
+                    _rule("method", '"POST"'),
+                    _rule("path", '"echo"'),
+                    _rule(
+                        "body",
+                        '{"invoice": trigger.invoice, '
+                        '"disputed": vars.approval.comment}',
+                    ),
+                ],
+            },
+        ],
+    }
+
+
+def order_definition(tradinggrid: int) -> dict[str, Any]:
+    return {
+        "trigger": {"type": "manual"},
+        "business_key": '"purchase order:" & trigger.po',
+        "steps": [
+            {
+                "key": "send",
+                "name": "Send the order to the partner",
+                "type": "action",
+                "connection": tradinggrid,
+                "action": "send_document",
+                "mapping": [
+                    _rule("receiver_address", "trigger.partner"),
+                    _rule("content", "trigger.edi"),
+                ],
+            }
+        ],
+    }
+
+
+ORDER_850 = (
+    "ST*850*0001~BEG*00*SA*{po}**20261201~"
+    "PO1*1*10*EA*2.50**VP*WIDGET~PO1*2*4*EA*12.00**VP*GADGET~SE*5*0001~"
+)
+
+
+def _order(partner: str, number: str) -> dict[str, str]:
+    return {"partner": partner, "po": number, "edi": ORDER_850.format(po=number)}
+
+
+# name, connectors it needs, definition, description, runs (key, payload).
+DEMO_FLOWS: list[tuple[str, tuple[str, ...], Any, str, list[tuple[str, Any]]]] = [
+    (
+        DEMO_FLOW,
+        ("webhook", "http", "otcs"),
+        lambda c: demo_definition(c["webhook"], c["http"], c["otcs"]),
+        "A partner tells us about a new customer account: its contract is "
+        "filed into the customer's workspace in Content Server.",
+        [
+            # The partner left the account's name out: a reviewer fills it in.
+            (
+                "demo-contract-1",
+                {"body": {"account": {"id": "ACC-1017", "number": "A-1017"}}},
+            ),
+        ],
+    ),
+    (
+        "Approve large payments",
+        ("http",),
+        lambda c: payment_definition(c["http"]),
+        "Payments of 10,000 or more wait for a reviewer; a rejection is sent "
+        "back with the reviewer's comment.",
+        [
+            (
+                "demo-payment-1",
+                {
+                    "invoice": "INV-2026-0412",
+                    "supplier": "Globex Corp",
+                    "amount": 18450.0,
+                    "currency": "EUR",
+                },
+            ),
+        ],
+    ),
+    (
+        "Match invoices to orders",
+        ("http",),
+        lambda c: invoice_definition(c["http"]),
+        "Each supplier invoice is compared with its order; a difference waits "
+        "for Accounts payable.",
+        [
+            (
+                "demo-invoice-1",
+                {
+                    "invoice": "INV-77120",
+                    "order": "ORD-1002",
+                    "total": "157.00",
+                    "currency": "EUR",
+                },
+            ),
+            (
+                "demo-invoice-2",
+                {
+                    "invoice": "INV-77131",
+                    "order": "ORD-1004",
+                    "total": "225.00",
+                    "currency": "EUR",
+                },
+            ),
+        ],
+    ),
+    (
+        "Send purchase orders",
+        ("tradinggrid",),
+        lambda c: order_definition(c["tradinggrid"]),
+        "Purchase orders go out to trading partners as X12 850 through Trading Grid.",
+        [
+            (
+                "demo-order-1",
+                _order("ZZ:DEMORETAILER", "PO-4711"),
+            ),
+            # A supplier not yet connected on Trading Grid: a partner exception.
+            (
+                "demo-order-2",
+                _order("ZZ:NEWSUPPLIER", "PO-4712"),
+            ),
+        ],
+    ),
+]
+
+
 @transaction.atomic
 def seed_demo_flows(connections: list[Connection]) -> list[Flow]:
-    """Create the demo flow once (active); later calls leave it as it is."""
-    existing = Flow.objects.filter(name=DEMO_FLOW).first()
-    if existing is not None:
-        return [existing]
-    by_key = {connection.connector_key: connection for connection in connections}
-    if not {"webhook", "http", "otcs"} <= set(by_key):
-        return []
-    admin = get_user_model().objects.get(username="admin")
-    flow = services.create_flow(
-        DEMO_FLOW,
-        demo_definition(by_key["webhook"].pk, by_key["http"].pk, by_key["otcs"].pk),
-        admin,
-        description="A partner tells us about a new customer account: its "
-        "contract is filed into the customer's workspace in Content Server.",
-        note="Demo flow",
-        activate=True,
-    )
-    return [flow]
+    """Create each demo flow once (active) and queue its demo runs once;
+    later calls leave both as they are. A flow whose connections are not
+    there is skipped."""
+    by_key = {connection.connector_key: connection.pk for connection in connections}
+    users = get_user_model().objects
+    admin = users.get(username="admin")
+    payables, _ = Group.objects.get_or_create(name=PAYABLES)
+    # The demo reviewer works two queues, so the inbox shows counts per queue.
+    payables.user_set.add(*users.filter(username="reviewer"))
+    flows = []
+    for name, needs, definition, description, runs in DEMO_FLOWS:
+        flow = Flow.objects.filter(name=name).first()
+        if flow is None:
+            if not set(needs) <= set(by_key):
+                continue
+            flow = services.create_flow(
+                name,
+                definition(by_key),
+                admin,
+                description=description,
+                note="Demo flow",
+                activate=True,
+            )
+        for key, payload in runs:
+            services.start_run(flow, payload, admin, idempotency_key=key)
+        flows.append(flow)
+    return flows

@@ -33,3 +33,13 @@ def _close_connections_after_each_request():
 
     connections.settings["default"]["CONN_MAX_AGE"] = 0
     yield
+
+
+@pytest.fixture
+def woken(monkeypatch) -> list[int]:
+    """Runs that would have woken a worker; no broker is involved."""
+    from integrations.engine import claims
+
+    calls: list[int] = []
+    monkeypatch.setattr(claims, "wake", lambda run_id, delay=0.0: calls.append(run_id))
+    return calls

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.engine import claims
 from integrations.engine.connections import forget_connectors
 from tests.integrations.flows import Systems, make_systems
 
@@ -22,11 +21,3 @@ def sandbox(live_server, settings, tmp_path) -> str:
 @pytest.fixture
 def systems(sandbox, admin_user) -> Systems:
     return make_systems(sandbox, admin_user)
-
-
-@pytest.fixture
-def woken(monkeypatch) -> list[int]:
-    """Runs that would have woken a worker; no broker is involved."""
-    calls: list[int] = []
-    monkeypatch.setattr(claims, "wake", lambda run_id, delay=0.0: calls.append(run_id))
-    return calls

@@ -7,9 +7,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from connectors.sandbox.models import OtcsNode
-from integrations import services
+from integrations import reviews, services
 from integrations.demo import DEMO_FLOW, SAMPLE_PAYLOAD
-from integrations.models import Flow, FlowRun, RunStatus
+from integrations.models import Flow, FlowRun, ReviewTask, RunStatus, TaskKind
 from tests.integrations.flows import drain
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,15 +22,18 @@ def test_the_demo_flow_files_a_contract_when_run_by_hand(
     call_command("seed_demo", base_url=sandbox)
     call_command("seed_demo", base_url=sandbox)
     output = capsys.readouterr().out
-    flow = Flow.objects.get()
+    flow = Flow.objects.get(name=DEMO_FLOW)
     admin = get_user_model().objects.get(username="admin")
 
     # when
     run, _ = services.start_run(flow, SAMPLE_PAYLOAD, admin)
-    drain()
+    drain()  # the seeded demo runs too
 
     # then
-    assert f"Demo flows: 1 ({DEMO_FLOW})." in output
+    assert (
+        f"Demo flows: 4 ({DEMO_FLOW}, Approve large payments, Match invoices "
+        "to orders, Send purchase orders)."
+    ) in output
     assert flow.name == DEMO_FLOW
     assert flow.status == "active"
     run = FlowRun.objects.get(pk=run.pk)
@@ -40,4 +43,61 @@ def test_the_demo_flow_files_a_contract_when_run_by_hand(
     assert run.context["steps"]["confirm"]["body"]["json"] == {
         "account": "ACC-1001",
         "filed_as": contract.pk,
+    }
+
+
+def test_the_demo_runs_give_the_inbox_one_task_of_each_kind_once(
+    sandbox, settings, woken
+):
+    # given: the demo, seeded twice
+    call_command("seed_demo", base_url=sandbox)
+    call_command("seed_demo", base_url=sandbox)
+
+    # when: a worker runs what was queued
+    drain()
+
+    # then: each demo run ran once against the emulators
+    assert {
+        (run.flow.name, run.status) for run in FlowRun.objects.select_related("flow")
+    } == {
+        (DEMO_FLOW, RunStatus.NEEDS_REVIEW),
+        ("Approve large payments", RunStatus.WAITING),
+        ("Match invoices to orders", RunStatus.SUCCEEDED),
+        ("Match invoices to orders", RunStatus.WAITING),
+        ("Send purchase orders", RunStatus.SUCCEEDED),
+        ("Send purchase orders", RunStatus.NEEDS_REVIEW),
+    }
+    assert FlowRun.objects.count() == 6
+    # and the reviewer finds one task of each kind, in two queues
+    tasks = {
+        task.kind: (task.queue, task.business_object, task.title)
+        for task in ReviewTask.objects.order_by("pk")
+    }
+    assert tasks == {
+        TaskKind.INCOMPLETE_METADATA: (
+            "Reviewer",
+            "account:ACC-1017",
+            f"{DEMO_FLOW}: “Find or create the customer workspace” needs information",
+        ),
+        TaskKind.APPROVAL: (
+            "Reviewer",
+            "invoice:INV-2026-0412",
+            "Approve a large payment",
+        ),
+        TaskKind.RECONCILIATION: (
+            "Accounts payable",
+            "invoice:INV-77131",
+            "“Invoice against order”: 1 difference to check",
+        ),
+        TaskKind.PARTNER_EXCEPTION: (
+            "Reviewer",
+            "purchase order:PO-4712",
+            "Send purchase orders: “Send the order to the partner”: the trading "
+            "partner refused it",
+        ),
+    }
+    reviewer = get_user_model().objects.get(username="reviewer")
+    assert reviews.counts_by_queue(reviewer) == {
+        "Accounts payable": {"open": 1, "overdue": 0, "mine": 0},
+        "Reviewer": {"open": 3, "overdue": 0, "mine": 0},
     }

@@ -19,6 +19,8 @@ class EventType(models.TextChoices):
     TASK_DISMISSED = "task.dismissed", "Task dismissed"
     APPROVAL_GRANTED = "approval.granted", "Approval granted"
     APPROVAL_REJECTED = "approval.rejected", "Approval rejected"
+    WORKSPACE_CREATED = "workspace.created", "Workspace created"
+    WORKSPACE_COMPLETED = "workspace.completed", "Workspace complete"
     CONFIG_CHANGED = "config.changed", "Configuration changed"
     EXPORT_MADE = "export.made", "Export made"
     LOGIN = "auth.login", "Signed in"

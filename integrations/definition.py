@@ -38,10 +38,14 @@ class TriggerDef(_Model):
     - ``schedule``: every ``every_seconds``, or on a ``cron`` line
       ("minute hour day-of-month month day-of-week");
     - ``manual``: a person (or the API) starts it with a JSON payload;
-    - ``flow_finished``: a run of ``flow`` ended with a status in ``on``.
+    - ``flow_finished``: a run of ``flow`` ended with a status in ``on``;
+    - ``workspace_complete``: a workspace of ``workspace_type`` holds every
+      document its checklist requires (approved where needed).
     """
 
-    type: Literal["webhook", "poll", "schedule", "manual", "flow_finished"]
+    type: Literal[
+        "webhook", "poll", "schedule", "manual", "flow_finished", "workspace_complete"
+    ]
     connection: int | None = None
     trigger: str = ""
     params: dict[str, Any] = Field(default_factory=dict)
@@ -51,6 +55,7 @@ class TriggerDef(_Model):
     on: list[Literal["succeeded", "failed", "needs_review"]] = Field(
         default_factory=lambda: ["succeeded"]
     )
+    workspace_type: str = ""
 
     @model_validator(mode="after")
     def _complete(self) -> TriggerDef:
@@ -69,6 +74,8 @@ class TriggerDef(_Model):
                 )
         if self.type == "flow_finished" and self.flow is None:
             raise ValueError("a flow-finished trigger needs the flow to follow")
+        if self.type == "workspace_complete" and not self.workspace_type:
+            raise ValueError("a workspace-complete trigger needs the workspace type")
         return self
 
 
@@ -186,6 +193,44 @@ class ReconcileStep(DecisionStep):
     checks: list[Check] = Field(min_length=1)
 
 
+class WorkspaceLinkDef(_Model):
+    """The business object's record in another system; ``object_id`` is an
+    expression."""
+
+    system: str = Field(min_length=1, max_length=60)
+    object_type: str = ""
+    object_id: str
+
+
+class _WorkspaceStep(_Step):
+    workspace_type: str = Field(min_length=1)
+    business_key: str = Field(min_length=1, description="Expression.")
+    workspace_name: str = Field("", description="Expression; empty: the key.")
+
+
+class WorkspaceStep(_WorkspaceStep):
+    """Find or create the business workspace of ``business_key`` (one per
+    business object, however many events arrive), in the ECM too."""
+
+    type: Literal["workspace"]
+    links: list[WorkspaceLinkDef] = Field(default_factory=list)
+
+
+class FileStep(_WorkspaceStep):
+    """File a document into its business object's workspace as one of the
+    checklist's document types (the workspace is found or created first).
+    ``mapping`` sets more upload fields (name, description, categories);
+    ``valid_until`` is an expression for the document's expiry date."""
+
+    type: Literal["file"]
+    document: str = "trigger"
+    document_type: str = Field(min_length=1)
+    mapping: list[dict[str, Any]] = Field(default_factory=list)
+    valid_until: str = ""
+    transfer: TransferDef = Field(default_factory=TransferDef)
+    retry: RetryDef = Field(default_factory=RetryDef)
+
+
 class WaitStep(_Step):
     """Pause for ``seconds`` (the run keeps no worker busy meanwhile)."""
 
@@ -222,6 +267,8 @@ Step = Annotated[
     | RouterStep
     | ApprovalStep
     | ReconcileStep
+    | WorkspaceStep
+    | FileStep
     | WaitStep
     | LookupStep
     | SetStep,

@@ -240,6 +240,55 @@ def order_definition(tradinggrid: int) -> dict[str, Any]:
     }
 
 
+SUPPLIER_DOCUMENTS = ("tax_form", "bank_details", "insurance", "signed_contract")
+
+
+def supplier_definition(orders: int) -> dict[str, Any]:
+    files = [
+        {
+            "key": kind,
+            "name": f"File the {kind.replace('_', ' ')}",
+            "type": "file",
+            "workspace_type": "supplier",
+            "business_key": "trigger.vendor",
+            "workspace_name": "trigger.name",
+            "document": "download",
+            "document_type": kind,
+            "valid_until": "trigger.valid_until" if kind == "insurance" else "",
+            "transfer": {
+                "source_system": '"Supplier portal"',
+                "source_id": 'trigger.vendor & "/" & trigger.file',
+            },
+            "next": "end",
+        }
+        for kind in SUPPLIER_DOCUMENTS
+    ]
+    return {
+        "trigger": {"type": "manual"},
+        "business_key": '"supplier:" & trigger.vendor',
+        "steps": [
+            {
+                "key": "download",
+                "name": "Fetch the document from the supplier portal",
+                "type": "action",
+                "connection": orders,
+                "action": "download",
+                "mapping": [_rule("path", '"documents/" & trigger.file')],
+            },
+            {
+                "key": "which",
+                "name": "Which document is it?",
+                "type": "router",
+                "routes": [
+                    {"when": f'trigger.document_type = "{kind}"', "goto": kind}
+                    for kind in SUPPLIER_DOCUMENTS
+                ],
+            },
+            *files,
+        ],
+    }
+
+
 ORDER_850 = (
     "ST*850*0001~BEG*00*SA*{po}**20261201~"
     "PO1*1*10*EA*2.50**VP*WIDGET~PO1*2*4*EA*12.00**VP*GADGET~SE*5*0001~"
@@ -309,6 +358,26 @@ DEMO_FLOWS: list[tuple[str, tuple[str, ...], Any, str, list[tuple[str, Any]]]] =
                     "currency": "EUR",
                 },
             ),
+        ],
+    ),
+    (
+        "Collect supplier documents",
+        ("http", "otcs"),
+        lambda c: supplier_definition(c["http"]),
+        "Onboarding documents a supplier uploads to the portal are filed into "
+        "the supplier's workspace, against its checklist.",
+        [
+            (
+                f"demo-supplier-{kind}",
+                {
+                    "vendor": "V-1001",
+                    "name": "Fabrikam Supplies",
+                    "document_type": kind,
+                    "file": f"fabrikam-{kind.replace('_', '-')}.pdf",
+                    "valid_until": "2027-06-30",
+                },
+            )
+            for kind in ("tax_form", "insurance")
         ],
     ),
     (

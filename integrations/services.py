@@ -18,7 +18,14 @@ from connectors.base import describe_errors
 from connectors.errors import PermanentError
 from connectors.models import Connection
 from connectors.registry import get_connector
-from integrations.definition import ActionStep, DecisionStep, Definition, Step
+from integrations.definition import (
+    ActionStep,
+    DecisionStep,
+    Definition,
+    FileStep,
+    Step,
+    WorkspaceStep,
+)
 from integrations.engine.claims import enqueue
 from integrations.engine.runner import start_followers
 from integrations.engine.starts import create_run, definition_of
@@ -130,6 +137,7 @@ def validate_definition(definition: dict[str, Any]) -> Definition:
     ):
         problems.append("The flow this one follows does not exist.")
     problems += _action_problems(parsed.steps, parsed.tables)
+    problems += _workspace_problems(parsed.steps, trigger)
     if parsed.business_key:
         try:
             check_expression(parsed.business_key)
@@ -152,6 +160,42 @@ def _steps_that_parse(definition: Any) -> list[Any]:
 
 
 _STEP: TypeAdapter[Any] = TypeAdapter(Step)
+
+
+def _workspace_problems(steps: list[Any], trigger: Any) -> list[str]:
+    """Workspace and file steps (and a workspace-complete trigger) name a
+    workspace type, and a document type of its checklist, that exist."""
+    from workspaces.models import WorkspaceType
+
+    wanted = [step for step in steps if isinstance(step, WorkspaceStep | FileStep)]
+    keys = {step.workspace_type for step in wanted}
+    if trigger.type == "workspace_complete":
+        keys.add(trigger.workspace_type)
+    if not keys:
+        return []
+    types = {
+        wtype.key: {r.document_type for r in wtype.requirements.all()}
+        for wtype in WorkspaceType.objects.filter(key__in=keys).prefetch_related(
+            "requirements"
+        )
+    }
+    problems = []
+    if trigger.type == "workspace_complete" and trigger.workspace_type not in types:
+        problems.append(f"There is no workspace type “{trigger.workspace_type}”.")
+    for step in wanted:
+        if step.workspace_type not in types:
+            problems.append(
+                f"Step “{step.label}”: there is no workspace type "
+                f"“{step.workspace_type}”."
+            )
+        elif isinstance(step, FileStep) and (
+            step.document_type not in types[step.workspace_type]
+        ):
+            problems.append(
+                f"Step “{step.label}”: the workspace type “{step.workspace_type}” "
+                f"has no document type “{step.document_type}” in its checklist."
+            )
+    return problems
 
 
 def _action_problems(steps: list[Any], tables: dict[str, Any]) -> list[str]:
@@ -580,7 +624,7 @@ def _close_tasks(run: FlowRun, user: Any, decision: str, comment: str) -> list[E
 def _event(
     event_type: str,
     user: Any,
-    run: FlowRun,
+    run: FlowRun | None,
     summary: str,
     payload: dict[str, Any] | None = None,
 ) -> Event:
@@ -589,8 +633,8 @@ def _event(
         Actor.user(user) if user is not None else Actor.system("flow engine"),
         summary=summary[:500],
         payload=payload or {},
-        flow_id=run.flow_id,
-        run_id=run.pk,
+        flow_id=run.flow_id if run else None,
+        run_id=run.pk if run else None,
     )
 
 

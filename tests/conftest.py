@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -43,3 +45,24 @@ def woken(monkeypatch) -> list[int]:
     calls: list[int] = []
     monkeypatch.setattr(claims, "wake", lambda run_id, delay=0.0: calls.append(run_id))
     return calls
+
+
+@pytest.fixture
+def sandbox(live_server, settings, tmp_path) -> Any:
+    """The live server's address, its emulators reachable by the connectors."""
+    from integrations.engine.connections import forget_connectors
+
+    settings.XCONNECTOR_HTTP_ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
+    settings.XCONNECTOR_BLOB_DIR = tmp_path / "blobs"
+    settings.VAR_DIR = tmp_path
+    forget_connectors()
+    yield live_server.url
+    forget_connectors()
+
+
+@pytest.fixture
+def systems(sandbox, admin_user) -> Any:
+    """Connections to the emulators: Content Server, the orders API, a webhook."""
+    from tests.integrations.flows import make_systems
+
+    return make_systems(sandbox, admin_user)

@@ -452,6 +452,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=7, minute=0),
         "options": {"queue": "housekeeping", "expires": 3600},
     },
+    "workspace-expiry": {
+        "task": "workspaces.tasks.follow_up_expired",
+        "schedule": crontab(hour=6, minute=30),
+        "options": {"queue": "housekeeping", "expires": 3600},
+    },
     "worker-heartbeat": {
         "task": "xconnector.tasks.heartbeat",
         "schedule": float(XCONNECTOR_HEARTBEAT_INTERVAL),

@@ -15,11 +15,11 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
-    *[path(f"{key}/", views.section, {"key": key}, name=key) for key in views.SECTIONS],
     path("connections/", include("connectors.urls")),
     path("flows/", include(integrations_urls.flow_urls)),
     path("runs/", include(integrations_urls.run_urls)),
     path("tasks/", include("integrations.urls_tasks")),
+    path("workspaces/", include("workspaces.urls")),
     path("hooks/<int:connection_id>/", receive_hook, name="webhook-receive"),
     path(
         "hooks/flows/<str:token>/", receive_flow_hook_view, name="flow-webhook-receive"

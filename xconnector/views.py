@@ -90,24 +90,6 @@ def _connection_summary(request: HttpRequest) -> dict[str, object] | None:
     }
 
 
-# What each section is for, shown until the section has something in it.
-SECTIONS: dict[str, dict[str, str]] = {
-    "workspaces": {
-        "title": "Workspaces",
-        "icon": "briefcase",
-        "lead": "Each customer, contract, case, order or supplier gathers its "
-        "documents in one workspace, with a checklist of what is present and "
-        "what is missing.",
-        "empty": "No workspaces yet.",
-    },
-}
-
-
-@login_required
-def section(request: HttpRequest, key: str) -> HttpResponse:
-    return render(request, "section.html", {"section": SECTIONS[key], "key": key})
-
-
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -30,9 +30,9 @@ from integrations.definition import END, ActionStep, Definition
 from integrations.engine import claims
 from integrations.engine.claims import LeaseKeeper, LostLease, fenced
 from integrations.engine.connections import connector_for
+from integrations.engine.handlers import HANDLERS
 from integrations.engine.starts import create_run, definition_of
 from integrations.engine.steps import (
-    HANDLERS,
     Done,
     MissingDocument,
     Pause,

@@ -53,7 +53,9 @@ class Priority(models.IntegerChoices):
 
 
 class ReviewTask(models.Model):
-    """Work for a reviewer: something automation could not finish.
+    """Work for a reviewer: something automation could not finish, in a run
+    (``run`` and ``step_key``) or in a workspace's checklist (``workspace``
+    and ``document_type``: a document missing, expired or to approve).
 
     ``queue`` names the reviewer group the task belongs to; reviewers see
     the tasks of their groups only. ``needed`` says what would fix it (the
@@ -72,8 +74,22 @@ class ReviewTask(models.Model):
         choices=Priority.choices, default=Priority.NORMAL
     )
     run = models.ForeignKey(
-        "integrations.FlowRun", on_delete=models.CASCADE, related_name="tasks"
+        "integrations.FlowRun",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="tasks",
     )
+    # A workspace's checklist item (a missing, expired or unapproved
+    # document) rather than a run's step.
+    workspace = models.ForeignKey(
+        "workspaces.Workspace",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="tasks",
+    )
+    document_type = models.CharField(max_length=60, blank=True)
     step_key = models.CharField(max_length=60, blank=True)
     transfer = models.ForeignKey(
         "integrations.Transfer",
@@ -133,7 +149,12 @@ class ReviewTask(models.Model):
                 fields=["run", "step_key"],
                 condition=Q(status__in=["open", "claimed"]),
                 name="one_pending_task_per_step",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["workspace", "document_type"],
+                condition=Q(status__in=["open", "claimed"], workspace__isnull=False),
+                name="one_pending_task_per_checklist_item",
+            ),
         ]
         indexes = [
             # The inbox's counts per queue (open, overdue, mine) read this

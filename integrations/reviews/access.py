@@ -35,9 +35,9 @@ def is_admin(user: Any) -> bool:
 
 def tasks_in(queues: list[str] | None) -> QuerySet[ReviewTask]:
     """The tasks of ``queues`` (None: of every queue), soonest due first."""
-    tasks = ReviewTask.objects.select_related("run", "flow", "assignee").order_by(
-        "due_at", "priority", "pk"
-    )
+    tasks = ReviewTask.objects.select_related(
+        "run", "flow", "assignee", "workspace"
+    ).order_by("due_at", "priority", "pk")
     if queues is None:
         return tasks
     return tasks.filter(queue__in=queues) if queues else tasks.none()

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from audit.services import EventType, record_many
 from connectors.base import Document
-from connectors.errors import PermanentError
+from connectors.errors import ConnectorError, PermanentError
 from integrations import blobs, services
 from integrations.models import (
     DECISION_KINDS,
@@ -136,9 +136,10 @@ def resolve_with_values(
 
 def resolve_with_document(
     task: ReviewTask, user: Any, upload: Any, comment: str = ""
-) -> FlowRun:
+) -> FlowRun | None:
     """Missing document: keep the uploaded file, resolve the task and replay
-    the run with it as the document the step was missing; the new run."""
+    the run with it as the document the step was missing (the new run); or,
+    for a workspace's checklist item, file it into the workspace (None)."""
     limit = settings.XCONNECTOR_MAX_DOCUMENT_BYTES
     size = getattr(upload, "size", None)
     if size is not None and size > limit:
@@ -146,6 +147,8 @@ def resolve_with_document(
             f"“{upload.name}” is {size:,} bytes; one document may have at most "
             f"{limit:,} bytes."
         )
+    if task.workspace_id:
+        return _file_into_workspace(task, user, upload, comment, limit)
     with _changing(task, user, kind=TaskKind.MISSING_DOCUMENT) as locked:
         source = locked.needed.get("document")
         if not source:
@@ -174,12 +177,45 @@ def resolve_with_document(
         return _replay(locked, user, comment=comment, documents={source: [ref]})
 
 
+def _file_into_workspace(
+    task: ReviewTask, user: Any, upload: Any, comment: str, limit: int
+) -> None:
+    """Check, upload outside any transaction (it may take minutes; it is
+    idempotent by the task), then record and resolve under the task's lock."""
+    from workspaces.follow_up import follow_up, keep_upload
+    from workspaces.follow_up import upload as upload_to_ecm
+
+    with _changing(task, user, kind=TaskKind.MISSING_DOCUMENT):
+        pass  # the checks alone: refuse before anything is uploaded
+    try:
+        filing = upload_to_ecm(task, upload, limit)
+    except ConnectorError as error:
+        raise TaskError(error.message) from None
+    ref = {"name": filing.name, "sha256": filing.sha256, "size": filing.size}
+    with _changing(task, user, kind=TaskKind.MISSING_DOCUMENT) as locked:
+        keep_upload(locked, user, filing)
+        _resolve(
+            locked,
+            user,
+            "filed",
+            {"document": {**ref, "node_id": filing.node_id}, "comment": comment},
+            comment,
+            document=ref,
+        )
+        follow_up(locked.workspace, requested_by=user)
+
+
 def retry(
     task: ReviewTask, user: Any, *, version: str = "latest", comment: str = ""
 ) -> FlowRun:
     """Try the run again from the step that failed (on the flow's latest
     version by default); the transfer ledger keeps documents sent once."""
     with _changing(task, user) as locked:
+        if locked.workspace_id:
+            raise TaskError(
+                "This task is about a workspace's document: upload it, or "
+                "approve or reject it, instead of trying again."
+            )
         if locked.kind in DECISION_KINDS:
             raise TaskError(
                 f"A “{locked.get_kind_display()}” task is approved or rejected, "
@@ -191,12 +227,12 @@ def retry(
         return _replay(locked, user, comment=comment, version=version)
 
 
-def approve(task: ReviewTask, user: Any, comment: str = "") -> FlowRun:
+def approve(task: ReviewTask, user: Any, comment: str = "") -> FlowRun | None:
     """Approve: the run goes on."""
     return _decide(task, user, approved=True, comment=comment)
 
 
-def reject(task: ReviewTask, user: Any, comment: str) -> FlowRun:
+def reject(task: ReviewTask, user: Any, comment: str) -> FlowRun | None:
     """Reject with a comment (required): the run goes on at the step's
     ``on_reject`` step, or ends as failed."""
     if not (comment or "").strip():
@@ -399,7 +435,9 @@ def _replay(task: ReviewTask, user: Any, **options: Any) -> FlowRun:
         raise TaskError(error.message) from None
 
 
-def _decide(task: ReviewTask, user: Any, *, approved: bool, comment: str) -> FlowRun:
+def _decide(
+    task: ReviewTask, user: Any, *, approved: bool, comment: str
+) -> FlowRun | None:
     if user is None or not user.has_perm(CHANGE):
         raise PermissionDenied(f"You need the permission “{CHANGE}”.")
     current = ReviewTask.objects.filter(pk=task.pk).first()
@@ -415,6 +453,12 @@ def _decide(task: ReviewTask, user: Any, *, approved: bool, comment: str) -> Flo
         raise TaskError(
             "Only an approval or a reconciliation mismatch is approved or rejected."
         )
+    if current.workspace_id:
+        from workspaces.follow_up import decide_document
+
+        with _changing(current, user) as locked:
+            decide_document(locked, user, approved=approved, comment=comment)
+        return None
     try:
         return services.decide_approval(
             current, user, approved=approved, comment=comment

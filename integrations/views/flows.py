@@ -67,6 +67,8 @@ def trigger_text(
     if trigger.type == "flow_finished":
         followed = flows.get(trigger.flow or 0)
         return f"After “{followed.name if followed else 'a deleted flow'}” finishes"
+    if trigger.type == "workspace_complete":
+        return f"When a “{trigger.workspace_type}” workspace has every document"
     return "By hand"
 
 

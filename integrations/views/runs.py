@@ -66,6 +66,7 @@ TRIGGER_LABELS = {
     "schedule": "Schedule",
     "manual": "Manual",
     "flow_finished": "After another flow",
+    "workspace_complete": "Workspace complete",
 }
 STEP_TYPE_LABELS = {
     "action": "Calls a system",
@@ -73,6 +74,8 @@ STEP_TYPE_LABELS = {
     "router": "Chooses the way on",
     "approval": "Asks for approval",
     "reconcile": "Compares values",
+    "workspace": "Finds or opens a workspace",
+    "file": "Files into a workspace",
     "wait": "Waits",
     "lookup": "Looks a value up",
     "set": "Keeps values for later",

@@ -219,6 +219,11 @@ def _after_fix(request: HttpRequest, run: FlowRun | None, text: str) -> HttpResp
     return redirect("tasks")
 
 
+def _to_workspace(request: HttpRequest, task: ReviewTask, text: str) -> HttpResponse:
+    messages.success(request, text)
+    return redirect("workspace-detail", pk=task.workspace_id)
+
+
 @_changing
 def task_values(request: HttpRequest, pk: int) -> HttpResponse:
     """Incomplete metadata: the reviewer's values; the run goes on with them."""
@@ -270,6 +275,10 @@ def task_document(request: HttpRequest, pk: int) -> HttpResponse:
     except (reviews.TaskError, PermissionDenied, PermanentError) as error:
         refused(request, error)
         return redirect("task-detail", pk=pk)
+    if new_run is None:
+        return _to_workspace(
+            request, task, f"Thank you: “{upload.name}” is filed into the workspace."
+        )
     return _after_fix(
         request,
         new_run,
@@ -321,6 +330,14 @@ def task_decide(request: HttpRequest, pk: int) -> HttpResponse:
     except (reviews.TaskError, PermissionDenied, PermanentError) as error:
         refused(request, error)
         return redirect("task-detail", pk=pk)
+    if task.workspace_id:
+        return _to_workspace(
+            request,
+            task,
+            "Approved: the checklist counts it now."
+            if decision == "approve"
+            else "Rejected: a new document is asked for.",
+        )
     return _after_fix(
         request,
         new_run,

@@ -11,6 +11,8 @@ from integrations import reviews, services
 from integrations.demo import DEMO_FLOW, SAMPLE_PAYLOAD
 from integrations.models import Flow, FlowRun, ReviewTask, RunStatus, TaskKind
 from tests.integrations.flows import drain
+from workspaces import services as workspaces
+from workspaces.models import Workspace
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,8 +33,8 @@ def test_the_demo_flow_files_a_contract_when_run_by_hand(
 
     # then
     assert (
-        f"Demo flows: 4 ({DEMO_FLOW}, Approve large payments, Match invoices "
-        "to orders, Send purchase orders)."
+        f"Demo flows: 5 ({DEMO_FLOW}, Approve large payments, Match invoices "
+        "to orders, Collect supplier documents, Send purchase orders)."
     ) in output
     assert flow.name == DEMO_FLOW
     assert flow.status == "active"
@@ -64,10 +66,17 @@ def test_the_demo_runs_give_the_inbox_one_task_of_each_kind_once(
         ("Approve large payments", RunStatus.WAITING),
         ("Match invoices to orders", RunStatus.SUCCEEDED),
         ("Match invoices to orders", RunStatus.WAITING),
+        ("Collect supplier documents", RunStatus.SUCCEEDED),
         ("Send purchase orders", RunStatus.SUCCEEDED),
         ("Send purchase orders", RunStatus.NEEDS_REVIEW),
     }
-    assert FlowRun.objects.count() == 6
+    assert FlowRun.objects.count() == 8
+    # and the supplier's workspace holds two of its four documents
+    supplier = Workspace.objects.get(business_key="V-1001")
+    assert (supplier.name, workspaces.checklist(supplier).summary) == (
+        "Fabrikam Supplies",
+        "2 of 4",
+    )
     # and the reviewer finds one task of each kind, in two queues
     tasks = {
         task.kind: (task.queue, task.business_object, task.title)

@@ -405,7 +405,7 @@ def test_a_rejected_run_fails(admin_user, woken):
 def test_compare_numbers_within_the_tolerance_and_text_trimmed(
     expected, actual, tolerance, matched, difference
 ):
-    from integrations.engine.steps import compare
+    from integrations.engine.decisions import compare
 
     result = compare("Total", expected, actual, tolerance)
 
@@ -416,7 +416,7 @@ def test_compare_numbers_within_the_tolerance_and_text_trimmed(
 
 
 def test_a_difference_is_said_in_words():
-    from integrations.engine.steps import compare, difference_text
+    from integrations.engine.decisions import compare, difference_text
 
     assert (
         difference_text(compare("Total", "1200.00", 1150, 0))
@@ -497,6 +497,6 @@ def test_a_business_key_that_does_not_compile_is_refused_at_publish(admin_user):
         )
 
     assert refused.value.problems == [
-        "The business key: the expression “\"invoice:\" & (trigger.invoice” is not "
+        'The business key: the expression “"invoice:" & (trigger.invoice” is not '
         "valid: Expected ) before end of expression (at character 29)."
     ]

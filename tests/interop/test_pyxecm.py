@@ -136,7 +136,11 @@ def test_pyxecm_creates_a_classified_workspace_under_hold(
     assert {name: outcome.get("value") for name, outcome in steps.items()} == {
         "authenticate": {"has_ticket": True},
         "workspace_types": {
-            "types": [[16, "Customer", [2101]], [17, "Sales order", [2104]]]
+            "types": [
+                [16, "Customer", [2101]],
+                [17, "Sales order", [2104]],
+                [18, "Supplier", [2105]],
+            ]
         },
         "create_workspace": {"created": True},
         "find_workspace": {

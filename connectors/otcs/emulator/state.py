@@ -114,6 +114,9 @@ SEED_NODES = [
     (2102, 2101, 0, "Contracts"),
     (2103, 2101, 0, "Correspondence"),
     (2104, TEMPLATES_VOLUME, 848, "Sales order"),
+    (2105, TEMPLATES_VOLUME, 848, "Supplier"),
+    (2106, 2105, 0, "Onboarding"),
+    (2107, 2105, 0, "Contracts"),
     (CLASSIFICATIONS_VOLUME, None, 0, "Classifications"),
     (2201, CLASSIFICATIONS_VOLUME, 551, "Finance"),
     (2202, 2201, 551, "Customer accounts"),
@@ -139,6 +142,14 @@ WORKSPACE_TYPES = [
         "bo_type": "salesorder",
         "rm_enabled": True,
         "template_id": 2104,
+    },
+    {
+        "id": 18,
+        "name": "Supplier",
+        "ext_system_id": "D365",
+        "bo_type": "vendor",
+        "rm_enabled": True,
+        "template_id": 2105,
     },
 ]
 

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from connectors.demo import seed_demo_connections
 from integrations.demo import seed_demo_flows
+from workspaces.demo import seed_demo_types
 from xconnector.demo import seed_demo_users
 
 
@@ -33,6 +34,7 @@ class Command(BaseCommand):
             )
         logins = seed_demo_users()
         connections = seed_demo_connections(options["base_url"])
+        types = seed_demo_types(connections)
         flows = seed_demo_flows(connections)
         self.stdout.write("Demo logins (demo only; kept in var/demo_logins.json):")
         for login in logins:
@@ -42,6 +44,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo connections: {len(connections)} "
             f"({', '.join(c.name for c in connections)})."
+        )
+        self.stdout.write(
+            f"Demo workspace types: {len(types)} ({', '.join(t.name for t in types)})."
         )
         self.stdout.write(
             f"Demo flows: {len(flows)} ({', '.join(f.name for f in flows)})."

@@ -1,0 +1,222 @@
+"""Business workspaces: every document in the context of its business object.
+
+A ``WorkspaceType`` (customer, contract, supplier, …) says where its
+workspaces live in the ECM (the Content Server connection, the workspace type
+there, the external system and business object type they are linked to) and
+which documents each must hold (its ``DocumentRequirement`` checklist). A
+``Workspace`` is one business object's: one row per (type, business key),
+whatever the number of events about it, linked to the ECM workspace and to
+the object's records in other systems (``WorkspaceLink``). The documents
+filed into it are ``WorkspaceDocument`` rows, each tied to the transfer ledger
+entry that moved it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import models
+from django.db.models import Q
+
+SLUG_HELP = "Lower-case letters, digits and _ (used in flows)."
+
+
+class WorkspaceType(models.Model):
+    """A kind of business object and the workspace it gets in the ECM.
+
+    ``ecm_workspace_type`` is the ECM's workspace type (id or name; empty:
+    the type bound to ``bo_type``), ``ecm_parent_id`` where new workspaces
+    go (empty: where the type puts them). ``folders`` are created in each
+    new workspace; a checklist item files into one of them.
+    """
+
+    key = models.SlugField(max_length=60, unique=True, help_text=SLUG_HELP)
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    connection = models.ForeignKey(
+        "connectors.Connection",
+        on_delete=models.PROTECT,
+        related_name="workspace_types",
+        help_text="The Content Server connection its workspaces live in.",
+    )
+    ext_system_id = models.CharField(
+        max_length=100, help_text="The external system in the ECM, e.g. D365."
+    )
+    bo_type = models.CharField(
+        max_length=100, help_text="The business object type, e.g. account."
+    )
+    ecm_workspace_type = models.CharField(max_length=100, blank=True)
+    ecm_parent_id = models.BigIntegerField(null=True, blank=True)
+    folders = models.JSONField(default=list, blank=True)
+    review_queue = models.CharField(
+        max_length=150,
+        default="Reviewer",
+        help_text="The reviewers' group that gets its missing documents and approvals.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DocumentRequirement(models.Model):
+    """One item of a workspace type's checklist: a document type that each
+    workspace must hold, whether it must be approved, how long it stays
+    valid (empty: for ever) and the folder it is filed into."""
+
+    workspace_type = models.ForeignKey(
+        WorkspaceType, on_delete=models.CASCADE, related_name="requirements"
+    )
+    document_type = models.SlugField(max_length=60, help_text=SLUG_HELP)
+    label = models.CharField(max_length=100)
+    folder = models.CharField(max_length=300, blank=True)
+    required = models.BooleanField(default=True)
+    needs_approval = models.BooleanField(default=False)
+    valid_days = models.PositiveIntegerField(null=True, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["workspace_type", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace_type", "document_type"],
+                name="one_requirement_per_document_type",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Workspace(models.Model):
+    """One business object's workspace; one per (type, business key).
+
+    ``ecm_node_id`` is empty until the ECM workspace is found or created;
+    ``completed_at`` is set when its checklist was last found complete.
+    """
+
+    workspace_type = models.ForeignKey(
+        WorkspaceType, on_delete=models.PROTECT, related_name="workspaces"
+    )
+    business_key = models.CharField(max_length=300)
+    name = models.CharField(max_length=300)
+    ecm_node_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace_type", "business_key"],
+                name="one_workspace_per_business_object",
+            )
+        ]
+        indexes = [models.Index(fields=["business_key"], name="workspace_key")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkspaceLink(models.Model):
+    """The business object's record in another system (a Dynamics account,
+    a Trading Grid partner, an Exstream communication)."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="links"
+    )
+    system = models.CharField(max_length=60, help_text="The connector key.")
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["system", "object_type", "object_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "system", "object_type", "object_id"],
+                name="one_link_per_record",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system} {self.object_type} {self.object_id}".strip()
+
+
+class DocumentStatus(models.TextChoices):
+    """A filed document's standing::
+
+    awaiting_approval --approved--> approved
+    awaiting_approval --rejected--> rejected
+    (filed where no approval is needed) --> approved
+    """
+
+    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class WorkspaceDocument(models.Model):
+    """A document filed into a workspace as one of its document types.
+
+    One row per ECM node and version; the newest of a document type is the
+    one the checklist counts. ``valid_until`` comes from the requirement's
+    validity (or the flow's expiry date for the document).
+    """
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="documents"
+    )
+    document_type = models.SlugField(max_length=60)
+    name = models.CharField(max_length=500)
+    ecm_node_id = models.BigIntegerField()
+    version = models.PositiveIntegerField(default=1)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(
+        max_length=20, choices=DocumentStatus.choices, default=DocumentStatus.APPROVED
+    )
+    valid_until = models.DateField(null=True, blank=True)
+    transfer = models.ForeignKey(
+        "integrations.Transfer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="workspace_documents",
+    )
+    run = models.ForeignKey(
+        "integrations.FlowRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="workspace_documents",
+    )
+    filed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["workspace", "document_type", "-filed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "ecm_node_id", "version"],
+                name="one_row_per_document_version",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["workspace", "document_type", "-filed_at"],
+                name="workspace_document_latest",
+            ),
+            models.Index(
+                fields=["valid_until"],
+                condition=Q(valid_until__isnull=False),
+                name="workspace_document_expiry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def expired_on(self, today: date) -> bool:
+        return self.valid_until is not None and self.valid_until < today

@@ -1,0 +1,102 @@
+"""Workspaces pages: the list with search by business key, and one
+workspace with its checklist, links to other systems and documents."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from integrations.models import PENDING_STATUSES
+from workspaces.checklist import evaluate
+from workspaces.models import Workspace, WorkspaceType
+
+VIEW = "workspaces.view_workspace"
+PAGE_SIZE = 50
+TIMELINE = 20  # newest audit events of the business object on the page
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def workspace_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:300]
+    type_key = request.GET.get("type", "")
+    workspaces = Workspace.objects.select_related("workspace_type").prefetch_related(
+        "workspace_type__requirements", "documents"
+    )
+    if query:
+        workspaces = workspaces.filter(
+            Q(business_key__icontains=query) | Q(name__icontains=query)
+        )
+    if type_key:
+        workspaces = workspaces.filter(workspace_type__key=type_key)
+    page = Paginator(workspaces.order_by("-updated_at", "pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    today = timezone.localdate()
+    for workspace in page.object_list:
+        workspace.checklist = evaluate(
+            workspace.workspace_type.requirements.all(),
+            workspace.documents.all(),
+            today,
+        )
+    return render(
+        request,
+        "workspaces/workspace_list.html",
+        {
+            "page": page,
+            "q": query,
+            "type_key": type_key,
+            "types": WorkspaceType.objects.only("key", "name"),
+            "filtered": bool(query or type_key),
+        },
+    )
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def workspace_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    workspace = get_object_or_404(
+        Workspace.objects.select_related("workspace_type__connection"), pk=pk
+    )
+    documents = list(
+        workspace.documents.select_related("run").order_by("-filed_at", "-pk")
+    )
+    checklist = evaluate(
+        workspace.workspace_type.requirements.all(), documents, timezone.localdate()
+    )
+    tasks = {
+        task.document_type: task
+        for task in workspace.tasks.filter(status__in=PENDING_STATUSES).only(
+            "pk", "kind", "document_type", "status"
+        )
+    }
+    events = (
+        list(
+            AuditEvent.objects.filter(business_object=workspace.business_key)
+            .only("sequence", "event_type", "summary", "occurred_at", "actor_name")
+            .order_by("-sequence")[:TIMELINE]
+        )
+        if request.user.has_perm("audit.view_auditevent")
+        else None
+    )
+    return render(
+        request,
+        "workspaces/workspace_detail.html",
+        {
+            "workspace": workspace,
+            "checklist": checklist,
+            "items": [
+                (item, tasks.get(item.requirement.document_type))
+                for item in checklist.items
+            ],
+            "documents": documents,
+            "events": events,
+            "timeline_limit": TIMELINE,
+            "links": list(workspace.links.all()),
+        },
+    )

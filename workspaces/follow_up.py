@@ -282,13 +282,13 @@ def _task_text(workspace: Workspace, item: Item) -> tuple[str, str]:
     document = item.document
     if item.state == ItemState.EXPIRED:
         return (
-            f"{workspace.name}: the {label} has expired",
+            f"{workspace.name}: {label} expired",
             f"{document.name} was valid until {document.valid_until:%-d %b %Y}: "
             "a current one is needed.",
         )
     if item.state == ItemState.REJECTED:
         return (
-            f"{workspace.name}: a new {label} is needed",
+            f"{workspace.name}: new {label} needed",
             f"{document.name} was rejected: upload a new one.",
         )
     if item.state == ItemState.AWAITING_APPROVAL:
@@ -298,9 +298,9 @@ def _task_text(workspace: Workspace, item: Item) -> tuple[str, str]:
             "counts it.",
         )
     return (
-        f"{workspace.name}: the {label} is missing",
-        f"The {label} has not been received yet. Upload it here when you have "
-        "it; it is filed into the workspace.",
+        f"{workspace.name}: {label} missing",
+        f"Nothing has been received for “{item.label}” yet. Upload it here when "
+        "you have it: it is filed into the workspace.",
     )
 
 

@@ -128,7 +128,7 @@ def test_a_document_that_expires_reopens_its_item(workspace):
     # then: one task asks for a current certificate; no longer complete
     assert pending(workspace) == {"insurance": TaskKind.MISSING_DOCUMENT}
     task = ReviewTask.objects.get(document_type="insurance")
-    assert task.title == "Tailspin: the insurance certificate has expired"
+    assert task.title == "Tailspin: insurance certificate expired"
     assert task.reason == (
         f"insurance.pdf was valid until {today - timedelta(days=1):%-d %b %Y}: a "
         "current one is needed."

@@ -105,7 +105,7 @@ def test_supplier_onboarding_from_nothing_to_complete_starts_activation_once(
     tasks = {t.document_type: t for t in ReviewTask.objects.filter(workspace=workspace)}
     assert sorted(tasks) == ["bank_details", "insurance", "signed_contract", "tax_form"]
     assert {t.kind for t in tasks.values()} == {TaskKind.MISSING_DOCUMENT}
-    assert tasks["tax_form"].title == "Contoso Parts: the tax form is missing"
+    assert tasks["tax_form"].title == "Contoso Parts: tax form missing"
     assert tasks["tax_form"].business_object == "V-200"
 
     # when: Rita uploads three documents the supplier mailed her

@@ -21,6 +21,7 @@ class EventType(models.TextChoices):
     APPROVAL_REJECTED = "approval.rejected", "Approval rejected"
     WORKSPACE_CREATED = "workspace.created", "Workspace created"
     WORKSPACE_COMPLETED = "workspace.completed", "Workspace complete"
+    HOLD_APPLIED = "records.hold_applied", "Legal hold applied"
     CONFIG_CHANGED = "config.changed", "Configuration changed"
     EXPORT_MADE = "export.made", "Export made"
     LOGIN = "auth.login", "Signed in"

@@ -42,6 +42,7 @@ from integrations.models import (
 )
 from workspaces.checklist import Checklist, Item, ItemState
 from workspaces.models import DocumentStatus, Workspace, WorkspaceDocument
+from workspaces.records import govern
 from workspaces.services import (
     ENGINE,
     Filing,
@@ -124,13 +125,15 @@ def upload(task: ReviewTask, upload: Any, limit: int) -> Filing:
         },
         ActionContext(idempotency_key=f"xc-task-{task.pk}", documents=[document]),
     )
-    return Filing(
+    filing = Filing(
         node_id=int(output["node_id"]),
         version=int(output.get("version") or 1),
         name=str(output.get("name") or document.name),
         sha256=str(output.get("sha256") or ""),
         size=output.get("size"),
     )
+    govern(workspace, requirement, filing.node_id)
+    return filing
 
 
 def keep_upload(task: ReviewTask, user: Any, filing: Filing) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -75,6 +76,12 @@ class DocumentRequirement(models.Model):
     required = models.BooleanField(default=True)
     needs_approval = models.BooleanField(default=False)
     valid_days = models.PositiveIntegerField(null=True, blank=True)
+    rm_classification = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="The records management classification (its node id in "
+        "Content Server) that sets how long documents of this type are kept.",
+    )
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -197,6 +204,9 @@ class WorkspaceDocument(models.Model):
 
     class Meta:
         ordering = ["workspace", "document_type", "-filed_at", "-pk"]
+        permissions = [
+            ("access_document", "Can read the content of workspace documents")
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["workspace", "ecm_node_id", "version"],
@@ -220,3 +230,38 @@ class WorkspaceDocument(models.Model):
 
     def expired_on(self, today: date) -> bool:
         return self.valid_until is not None and self.valid_until < today
+
+
+class WorkspaceHold(models.Model):
+    """A legal hold on every document of a workspace (and those filed while
+    it lasts), applied through Content Server's records management; a held
+    document cannot be deleted there. ``released_at`` ends it."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="holds"
+    )
+    name = models.CharField(max_length=200)
+    comment = models.TextField(blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    applied_at = models.DateTimeField(auto_now_add=True)
+    nodes = models.PositiveIntegerField(default=0)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-applied_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "name"],
+                condition=Q(released_at__isnull=True),
+                name="one_active_hold_per_name",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -3,20 +3,25 @@ workspace with its checklist, links to other systems and documents."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from audit.models import AuditEvent
+from connectors.errors import ConnectorError
 from integrations.models import PENDING_STATUSES
+from workspaces import records
 from workspaces.checklist import evaluate
 from workspaces.models import Workspace, WorkspaceType
 
 VIEW = "workspaces.view_workspace"
 PAGE_SIZE = 50
+HOLD = "workspaces.add_workspacehold"
 TIMELINE = 20  # newest audit events of the business object on the page
 
 
@@ -98,5 +103,30 @@ def workspace_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "events": events,
             "timeline_limit": TIMELINE,
             "links": list(workspace.links.all()),
+            "holds": list(workspace.holds.select_related("applied_by")),
+            "can_hold": request.user.has_perm(HOLD),
         },
     )
+
+
+@login_required
+@permission_required(HOLD, raise_exception=True)
+@require_POST
+def workspace_hold(request: HttpRequest, pk: int) -> HttpResponse:
+    """Put every document of the workspace under a legal hold."""
+    workspace = get_object_or_404(
+        Workspace.objects.select_related("workspace_type"), pk=pk
+    )
+    name = request.POST.get("name", "").strip()[:200]
+    comment = request.POST.get("comment", "").strip()[:2000]
+    try:
+        hold = records.apply_hold(workspace, name, request.user, comment)
+    except ConnectorError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            f"The hold “{hold.name}” is on all {hold.nodes} documents in Content "
+            "Server: none of them can be deleted while it lasts.",
+        )
+    return redirect("workspace-detail", pk=pk)

@@ -35,6 +35,7 @@ ROLES: dict[str, list[str]] = {
         "integrations.change_reviewtask",
         "integrations.change_approval",
         "workspaces.view_*",
+        "workspaces.access_document",
         "xconnector.view_*",
     ],
     COMPLIANCE_AUDITOR: [
@@ -42,6 +43,8 @@ ROLES: dict[str, list[str]] = {
         "audit.export_*",
         "integrations.view_*",
         "workspaces.view_*",
+        "workspaces.access_document",
+        "workspaces.add_workspacehold",
         "connectors.view_*",
         "xconnector.view_*",
     ],

@@ -57,6 +57,7 @@ def find_or_create_workspace(execution: Execution, step: WorkspaceStep) -> Done:
 def file_document(execution: Execution, step: FileStep) -> Done:
     from workspaces import services as workspaces
     from workspaces.follow_up import follow_up
+    from workspaces.records import govern
 
     scope = execution.scope()
     wtype = workspaces.workspace_type(step.workspace_type)
@@ -80,6 +81,7 @@ def file_document(execution: Execution, step: FileStep) -> Done:
     )
     done = run_action(execution, upload)
     output = dict(done.output or {})
+    govern(workspace, requirement, int(output["node_id"]))
     transfer = done.transfer.transfer if done.transfer else None
     workspaces.record_filing(
         workspace,

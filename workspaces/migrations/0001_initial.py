@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import django.db.models.deletion
+from django.conf import settings
 from django.db import migrations, models
 
 
@@ -10,6 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("connectors", "0002_connection_rate_limit"),
         ("integrations", "0002_inbox_indexes"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
@@ -129,6 +131,14 @@ class Migration(migrations.Migration):
                 ("required", models.BooleanField(default=True)),
                 ("needs_approval", models.BooleanField(default=False)),
                 ("valid_days", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "rm_classification",
+                    models.BigIntegerField(
+                        blank=True,
+                        help_text="The records management classification (its node id in Content Server) that sets how long documents of this type are kept.",
+                        null=True,
+                    ),
+                ),
                 ("position", models.PositiveSmallIntegerField(default=0)),
                 (
                     "workspace_type",
@@ -206,6 +216,9 @@ class Migration(migrations.Migration):
             ],
             options={
                 "ordering": ["workspace", "document_type", "-filed_at", "-pk"],
+                "permissions": [
+                    ("access_document", "Can read the content of workspace documents")
+                ],
                 "indexes": [
                     models.Index(
                         fields=["workspace", "document_type", "-filed_at"],
@@ -221,6 +234,53 @@ class Migration(migrations.Migration):
                     models.UniqueConstraint(
                         fields=("workspace", "ecm_node_id", "version"),
                         name="one_row_per_document_version",
+                    )
+                ],
+            },
+        ),
+        migrations.CreateModel(
+            name="WorkspaceHold",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("comment", models.TextField(blank=True)),
+                ("applied_at", models.DateTimeField(auto_now_add=True)),
+                ("nodes", models.PositiveIntegerField(default=0)),
+                ("released_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "applied_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="holds",
+                        to="workspaces.workspace",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["-applied_at", "-pk"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("released_at__isnull", True)),
+                        fields=("workspace", "name"),
+                        name="one_active_hold_per_name",
                     )
                 ],
             },

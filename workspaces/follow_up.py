@@ -233,6 +233,19 @@ def _follow_item(
             resolution={"decision": "checklist", "state": item.state},
             resolved_at=timezone.now(),
         )
+        record_many(
+            [
+                Event(
+                    EventType.TASK_RESOLVED,
+                    ENGINE,
+                    summary=f"Task {pending.pk} resolved: the {item.label.lower()} "
+                    f"is now {item.state_label.lower()}"[:500],
+                    payload={"task": pending.pk, "decision": "checklist"},
+                    system="otcs",
+                    business_object=workspace.business_key,
+                )
+            ]
+        )
     if wanted:
         _open_task(workspace, item, wanted, requested_by)
 

@@ -71,9 +71,11 @@ def workspace_detail(request: HttpRequest, pk: int) -> HttpResponse:
     documents = list(
         workspace.documents.select_related("run").order_by("-filed_at", "-pk")
     )
-    checklist = evaluate(
-        workspace.workspace_type.requirements.all(), documents, timezone.localdate()
-    )
+    requirements = list(workspace.workspace_type.requirements.all())
+    labels = {r.document_type: r.label for r in requirements}
+    for document in documents:
+        document.type_label = labels.get(document.document_type, document.document_type)
+    checklist = evaluate(requirements, documents, timezone.localdate())
     tasks = {
         task.document_type: task
         for task in workspace.tasks.filter(status__in=PENDING_STATUSES).only(

@@ -115,6 +115,25 @@ def demo_definition(hook: int, orders: int, otcs: int) -> dict[str, Any]:
     }
 
 
+def _send_back(key: str, name: str, orders: int, field: str) -> dict[str, Any]:
+    """A step that sends the reviewer's comment back to the orders API."""
+    return {
+        "key": key,
+        "name": name,
+        "type": "action",
+        "connection": orders,
+        "action": "request",
+        "mapping": [
+            _rule("method", '"POST"'),
+            _rule("path", '"echo"'),
+            _rule(
+                "body",
+                f'{{"invoice": trigger.invoice, "{field}": vars.approval.comment}}',
+            ),
+        ],
+    }
+
+
 def payment_definition(orders: int) -> dict[str, Any]:
     return {
         "trigger": {"type": "manual"},
@@ -137,22 +156,7 @@ def payment_definition(orders: int) -> dict[str, Any]:
                 "next": "end",
                 "variables": [{"name": "released", "expression": "trigger.invoice"}],
             },
-            {
-                "key": "tell",
-                "name": "Tell the requester why",
-                "type": "action",
-                "connection": orders,
-                "action": "request",
-                "mapping": [
-                    _rule("method", '"POST"'),
-                    _rule("path", '"echo"'),
-                    _rule(
-                        "body",
-                        '{"invoice": trigger.invoice, '
-                        '"rejected": vars.approval.comment}',
-                    ),
-                ],
-            },
+            _send_back("tell", "Tell the requester why", orders, "rejected"),
         ],
     }
 
@@ -200,22 +204,7 @@ def invoice_definition(orders: int) -> dict[str, Any]:
                 "next": "end",
                 "variables": [{"name": "booked", "expression": "trigger.invoice"}],
             },
-            {
-                "key": "dispute",
-                "name": "Dispute the invoice",
-                "type": "action",
-                "connection": orders,
-                "action": "request",
-                "mapping": [
-                    _rule("method", '"POST"'),
-                    _rule("path", '"echo"'),
-                    _rule(
-                        "body",
-                        '{"invoice": trigger.invoice, '
-                        '"disputed": vars.approval.comment}',
-                    ),
-                ],
-            },
+            _send_back("dispute", "Dispute the invoice", orders, "disputed"),
         ],
     }
 

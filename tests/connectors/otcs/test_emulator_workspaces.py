@@ -71,6 +71,12 @@ def test_workspace_types_v1_and_by_id(otcs):
             "rm_enabled": True,
             "templates": [{"id": 2104, "name": "Sales order", "subType": 848}],
         },
+        {
+            "id": 18,
+            "name": "Supplier",
+            "rm_enabled": True,
+            "templates": [{"id": 2105, "name": "Supplier", "subType": 848}],
+        },
     ]
     assert one.json() == {
         "icon_url": "",

@@ -456,8 +456,10 @@ def decide_approval(
     if not approved and not comment.strip():
         raise PermanentError("Say why you reject it: the comment is required.")
     with transaction.atomic():
+        # of=self: the run is a nullable join now (workspace tasks have none),
+        # and PostgreSQL locks no row of an outer join's nullable side.
         task = (
-            ReviewTask.objects.select_for_update()
+            ReviewTask.objects.select_for_update(of=("self",))
             .select_related("run__flow")
             .get(pk=task.pk)
         )

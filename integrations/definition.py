@@ -231,6 +231,14 @@ class FileStep(_WorkspaceStep):
     retry: RetryDef = Field(default_factory=RetryDef)
 
 
+class SyncStep(_WorkspaceStep):
+    """Keep the workspace's metadata in step with its linked record, by the
+    workspace type's sync rules; conflicts become a task on the workspace,
+    and the run goes on."""
+
+    type: Literal["sync"]
+
+
 class WaitStep(_Step):
     """Pause for ``seconds`` (the run keeps no worker busy meanwhile)."""
 
@@ -269,6 +277,7 @@ Step = Annotated[
     | ReconcileStep
     | WorkspaceStep
     | FileStep
+    | SyncStep
     | WaitStep
     | LookupStep
     | SetStep,

@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/values/", tasks.task_values, name="task-values"),
     path("<int:pk>/document/", tasks.task_document, name="task-upload"),
     path("<int:pk>/retry/", tasks.task_retry, name="task-retry"),
+    path("<int:pk>/conflicts/", tasks.task_conflicts, name="task-conflicts"),
     path("<int:pk>/decide/", tasks.task_decide, name="task-decide"),
     path("<int:pk>/dismiss/", tasks.task_dismiss, name="task-dismiss"),
     path(

@@ -54,6 +54,23 @@ class WorkspaceType(models.Model):
         default="Reviewer",
         help_text="The reviewers' group that gets its missing documents and approvals.",
     )
+    # Metadata sync: the business system's connection (Dynamics 365) and the
+    # table whose record each workspace is linked to (a ``WorkspaceLink``
+    # with that connector key and ``object_type``).
+    system_connection = models.ForeignKey(
+        "connectors.Connection",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="synced_workspace_types",
+        help_text="The business system whose records are kept in step with "
+        "the workspaces' metadata (empty: no metadata sync).",
+    )
+    record_set = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The table of the linked records, e.g. accounts.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -113,6 +130,8 @@ class Workspace(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    sync_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-updated_at", "pk"]
@@ -265,3 +284,158 @@ class WorkspaceHold(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SyncOwner(models.TextChoices):
+    SYSTEM = "system", "The business system"
+    ECM = "ecm", "Content Server"
+
+
+class SyncDirection(models.TextChoices):
+    FROM_OWNER = "from_owner", "From the owner only"
+    BOTH = "both", "Both ways"
+
+
+class OnConflict(models.TextChoices):
+    OWNER = "owner", "The owner's value wins"
+    REVIEW = "review", "A reviewer decides"
+
+
+class Transform(models.TextChoices):
+    NONE = "", "As it is"
+    TRIM = "trim", "Trim spaces"
+    UPPER = "upper", "UPPER CASE"
+    LOWER = "lower", "lower case"
+
+
+class SyncRule(models.Model):
+    """One field kept in step between the linked record (``system_field``,
+    a column) and the ECM workspace (``ecm_attribute``, a category
+    attribute such as ``9832_2``).
+
+    ``owner`` is the system whose value counts; ``direction`` says whether
+    a change made in the other system is copied too (both ways) or is a
+    conflict (from the owner only). ``to_ecm`` / ``to_system`` reshape a
+    value on its way. A conflict (both sides changed since the last sync,
+    the other side changed a field it does not own, or Dynamics answering
+    412) is settled by ``on_conflict``: the owner's value, or a reviewer.
+    """
+
+    workspace_type = models.ForeignKey(
+        WorkspaceType, on_delete=models.CASCADE, related_name="sync_rules"
+    )
+    label = models.CharField(max_length=100)
+    system_field = models.CharField(max_length=100)
+    ecm_attribute = models.CharField(
+        max_length=40,
+        help_text="The category attribute, {category id}_{attribute id}, e.g. 9832_2.",
+    )
+    owner = models.CharField(
+        max_length=10, choices=SyncOwner.choices, default=SyncOwner.SYSTEM
+    )
+    direction = models.CharField(
+        max_length=12, choices=SyncDirection.choices, default=SyncDirection.FROM_OWNER
+    )
+    on_conflict = models.CharField(
+        max_length=10, choices=OnConflict.choices, default=OnConflict.REVIEW
+    )
+    to_ecm = models.CharField(
+        max_length=10, choices=Transform.choices, default=Transform.NONE, blank=True
+    )
+    to_system = models.CharField(
+        max_length=10, choices=Transform.choices, default=Transform.NONE, blank=True
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["workspace_type", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace_type", "system_field"],
+                name="one_rule_per_system_field",
+            ),
+            models.UniqueConstraint(
+                fields=["workspace_type", "ecm_attribute"],
+                name="one_rule_per_ecm_attribute",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class SyncedValue(models.Model):
+    """A field's values on both sides when it was last in step: the base
+    a three-way comparison tells each side's changes from."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="synced_values"
+    )
+    rule = models.ForeignKey(SyncRule, on_delete=models.CASCADE, related_name="+")
+    system_value = models.JSONField(null=True, blank=True)
+    ecm_value = models.JSONField(null=True, blank=True)
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "rule"], name="one_synced_value_per_field"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}: {self.system_value!r} / {self.ecm_value!r}"
+
+
+class ConflictStatus(models.TextChoices):
+    """open --reviewer chose--> resolved; (owner rule) --> resolved at once."""
+
+    OPEN = "open", "Waiting for a reviewer"
+    RESOLVED = "resolved", "Resolved"
+
+
+class SyncConflict(models.Model):
+    """Both systems hold a different value for a field and the sync could
+    not tell which is right by itself, or settled it by the owner rule.
+
+    Nothing is written for the field while it is open; ``kept`` is the
+    value that was written to both sides when it was resolved, and
+    ``resolved_by`` empty with ``by_rule`` set means the owner rule did it.
+    """
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="conflicts"
+    )
+    rule = models.ForeignKey(SyncRule, on_delete=models.CASCADE, related_name="+")
+    reason = models.TextField()
+    base_system = models.JSONField(null=True, blank=True)
+    base_ecm = models.JSONField(null=True, blank=True)
+    system_value = models.JSONField(null=True, blank=True)
+    ecm_value = models.JSONField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=ConflictStatus.choices, default=ConflictStatus.OPEN
+    )
+    by_rule = models.BooleanField(default=False)
+    kept = models.JSONField(null=True, blank=True)
+    detected_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-detected_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "rule"],
+                condition=Q(status="open"),
+                name="one_open_conflict_per_field",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.reason

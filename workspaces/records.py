@@ -93,6 +93,54 @@ def apply_hold(
     return hold
 
 
+def release_hold(hold: WorkspaceHold, user: Any, comment: str = "") -> WorkspaceHold:
+    """Lift ``hold`` from every document of its workspace in Content Server,
+    then end it. Lifting reads first, so a retry after a failure half-way
+    lifts what is left; the hold stays active until every node is free."""
+    if hold.released_at is not None:
+        raise PermanentError(f"The hold “{hold.name}” was already released.")
+    workspace = hold.workspace
+    connector = _connector(workspace)
+    nodes = sorted(
+        set(
+            WorkspaceDocument.objects.filter(workspace=workspace).values_list(
+                "ecm_node_id", flat=True
+            )
+        )
+    )
+    for node_id in nodes:
+        connector.run_action(
+            "remove_hold",
+            {"node_id": node_id, "hold_name": hold.name},
+            ActionContext(idempotency_key=f"xc-unhold-{node_id}-{hold.name}"),
+        )
+    now = timezone.now()
+    released = WorkspaceHold.objects.filter(
+        pk=hold.pk, released_at__isnull=True
+    ).update(released_at=now)
+    if not released:  # released by someone else meanwhile
+        hold.refresh_from_db()
+        return hold
+    hold.released_at = now
+    record(
+        EventType.HOLD_RELEASED,
+        Actor.user(user),
+        summary=f"Legal hold “{hold.name}” released from the {len(nodes)} "
+        f"documents of “{workspace.name}”"[:500],
+        payload={
+            "workspace": workspace.pk,
+            "hold": hold.name,
+            "nodes": nodes,
+            "comment": comment,
+        },
+        system="otcs",
+        business_object=workspace.business_key,
+        target_ref=str(workspace.ecm_node_id or ""),
+    )
+    Workspace.objects.filter(pk=workspace.pk).update(updated_at=now)
+    return hold
+
+
 def _hold_node(connector: Any, node_id: int, name: str, comment: str) -> None:
     connector.run_action(
         "apply_hold",

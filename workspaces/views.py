@@ -13,15 +13,25 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from audit.models import AuditEvent
+from audit.services import Actor
 from connectors.errors import ConnectorError
 from integrations.models import PENDING_STATUSES
-from workspaces import records
+from workspaces import records, sync
 from workspaces.checklist import evaluate
-from workspaces.models import Workspace, WorkspaceType
+from workspaces.models import (
+    ConflictStatus,
+    SyncOwner,
+    Workspace,
+    WorkspaceHold,
+    WorkspaceType,
+)
 
 VIEW = "workspaces.view_workspace"
 PAGE_SIZE = 50
 HOLD = "workspaces.add_workspacehold"
+RELEASE = "workspaces.change_workspacehold"
+SYNC = "workspaces.change_workspace"
+RECENT_CONFLICTS = 5
 TIMELINE = 20  # newest audit events of the business object on the page
 
 
@@ -66,7 +76,10 @@ def workspace_list(request: HttpRequest) -> HttpResponse:
 @permission_required(VIEW, raise_exception=True)
 def workspace_detail(request: HttpRequest, pk: int) -> HttpResponse:
     workspace = get_object_or_404(
-        Workspace.objects.select_related("workspace_type__connection"), pk=pk
+        Workspace.objects.select_related(
+            "workspace_type__connection", "workspace_type__system_connection"
+        ),
+        pk=pk,
     )
     documents = list(
         workspace.documents.select_related("run").order_by("-filed_at", "-pk")
@@ -107,8 +120,90 @@ def workspace_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "links": list(workspace.links.all()),
             "holds": list(workspace.holds.select_related("applied_by")),
             "can_hold": request.user.has_perm(HOLD),
+            "can_release": request.user.has_perm(RELEASE),
+            "can_sync": request.user.has_perm(SYNC),
+            **_sync_status(workspace, tasks.get("")),
         },
     )
+
+
+def _sync_status(workspace: Workspace, task: object) -> dict[str, object]:
+    """Each synced field with its values at the last sync and whether it
+    waits for a reviewer; the latest conflicts."""
+    wtype = workspace.workspace_type
+    rules = list(wtype.sync_rules.all())
+    if not rules or not wtype.system_connection_id:
+        return {"sync_rules": []}
+    bases = {value.rule_id: value for value in workspace.synced_values.all()}
+    conflicts = list(
+        workspace.conflicts.select_related("resolved_by")[:RECENT_CONFLICTS]
+    )
+    waiting = set(
+        workspace.conflicts.filter(status=ConflictStatus.OPEN).values_list(
+            "rule_id", flat=True
+        )
+    )
+    labels = {rule.pk: rule.label for rule in rules}
+    for rule in rules:
+        base = bases.get(rule.pk)
+        rule.synced = base
+        rule.system_text = sync.shown(base.system_value) if base else ""
+        rule.ecm_text = sync.shown(base.ecm_value) if base else ""
+        rule.waiting = rule.pk in waiting
+    for conflict in conflicts:
+        conflict.label = labels.get(conflict.rule_id, "")
+        conflict.kept_text = sync.shown(conflict.kept)
+    return {
+        "sync_rules": rules,
+        "sync_conflicts": conflicts,
+        "conflict_task": task,
+        "system_name": sync.side_name(workspace, SyncOwner.SYSTEM),
+        "ecm_name": sync.side_name(workspace, SyncOwner.ECM),
+    }
+
+
+@login_required
+@permission_required(SYNC, raise_exception=True)
+@require_POST
+def workspace_sync(request: HttpRequest, pk: int) -> HttpResponse:
+    """Sync the workspace's metadata now (a reading of both systems and the
+    writes the rules call for: a few seconds)."""
+    workspace = get_object_or_404(Workspace, pk=pk)
+    try:
+        report = sync.sync_workspace(workspace, actor=Actor.user(request.user))
+    except ConnectorError as error:
+        messages.error(request, f"The sync stopped: {error.message}")
+    else:
+        waiting = [c for c in report.conflicts if not c.by_rule] or report.waiting
+        (messages.warning if waiting else messages.success)(
+            request, f"Sync done: {report.summary.lower()}."
+        )
+    return redirect("workspace-detail", pk=pk)
+
+
+@login_required
+@permission_required(RELEASE, raise_exception=True)
+@require_POST
+def workspace_release_hold(request: HttpRequest, pk: int, hold: int) -> HttpResponse:
+    """Lift a legal hold from every document of the workspace."""
+    found = get_object_or_404(
+        WorkspaceHold.objects.select_related("workspace__workspace_type"),
+        pk=hold,
+        workspace_id=pk,
+    )
+    try:
+        records.release_hold(
+            found, request.user, request.POST.get("comment", "").strip()[:2000]
+        )
+    except ConnectorError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            f"The hold “{found.name}” is released: its documents can be deleted "
+            "again when their retention allows it.",
+        )
+    return redirect("workspace-detail", pk=pk)
 
 
 @login_required

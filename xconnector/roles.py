@@ -45,6 +45,7 @@ ROLES: dict[str, list[str]] = {
         "workspaces.view_*",
         "workspaces.access_document",
         "workspaces.add_workspacehold",
+        "workspaces.change_workspacehold",
         "connectors.view_*",
         "xconnector.view_*",
     ],

@@ -18,6 +18,7 @@ HANDLERS: dict[str, Callable[[Execution, Any], steps.Done | steps.Pause]] = {
     "reconcile": decisions.reconcile,
     "workspace": workspace_steps.find_or_create_workspace,
     "file": workspace_steps.file_document,
+    "sync": workspace_steps.sync_metadata,
     "wait": steps.wait,
     "lookup": steps.look_up,
     "set": steps.set_variables,

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from connectors.errors import PermanentError
-from integrations.definition import ActionStep, FileStep, WorkspaceStep
+from integrations.definition import ActionStep, FileStep, SyncStep, WorkspaceStep
 from integrations.engine.steps import Done, expression, run_action
 
 if TYPE_CHECKING:
@@ -108,9 +108,34 @@ def file_document(execution: Execution, step: FileStep) -> Done:
     return done
 
 
+def sync_metadata(execution: Execution, step: SyncStep) -> Done:
+    from workspaces import services as workspaces
+    from workspaces.sync import sync_workspace
+
+    scope = execution.scope()
+    wtype = workspaces.workspace_type(step.workspace_type)
+    workspace, _ = _workspace(execution, step, wtype, scope, [])
+    report = sync_workspace(workspace)
+    return Done(
+        input={"business_key": workspace.business_key, "type": wtype.key},
+        output={
+            "workspace_id": workspace.pk,
+            "summary": report.summary,
+            "changed": [
+                {"field": c.rule.label, "to": c.to, "value": c.new}
+                for c in report.changes
+            ],
+            "conflicts": [c.rule.label for c in report.conflicts if not c.by_rule]
+            + report.waiting,
+            "settled_by_owner": [c.rule.label for c in report.conflicts if c.by_rule],
+            "task_id": report.task.pk if report.task else None,
+        },
+    )
+
+
 def _workspace(
     execution: Execution,
-    step: WorkspaceStep | FileStep,
+    step: WorkspaceStep | FileStep | SyncStep,
     wtype: WorkspaceType,
     scope: dict[str, Any],
     links: list[tuple[str, str, str]],

@@ -16,6 +16,7 @@ class TaskKind(models.TextChoices):
     APPROVAL = "approval", "Approval"
     PARTNER_EXCEPTION = "partner_exception", "Partner exception"
     RECONCILIATION = "reconciliation", "Reconciliation mismatch"
+    METADATA_CONFLICT = "metadata_conflict", "Metadata conflict"
 
 
 class TaskStatus(models.TextChoices):

@@ -205,6 +205,44 @@ def _file_into_workspace(
         follow_up(locked.workspace, requested_by=user)
 
 
+def resolve_conflicts(
+    task: ReviewTask, user: Any, choices: dict[int, Any], comment: str = ""
+) -> None:
+    """Metadata conflict: write the value the reviewer chose for each open
+    conflict to both systems (outside any transaction; ``sync.Stale`` if a
+    value moved since), then record it and resolve the task once none of
+    the workspace's conflicts is open any more."""
+    from workspaces import sync
+    from workspaces.models import ConflictStatus, SyncConflict
+
+    with _changing(task, user, kind=TaskKind.METADATA_CONFLICT):
+        pass  # the checks alone: refuse before anything is written
+    if not choices:
+        raise TaskError("Choose a value for at least one field.")
+    try:
+        settled = sync.settle(task.workspace, choices)
+    except ConnectorError as error:
+        raise TaskError(error.message) from None
+    with _changing(task, user, kind=TaskKind.METADATA_CONFLICT) as locked:
+        sync.keep_settled(locked.workspace, settled, user, comment)
+        still_open = SyncConflict.objects.filter(
+            workspace=locked.workspace_id, status=ConflictStatus.OPEN
+        ).exists()
+        if not still_open:
+            _resolve(
+                locked,
+                user,
+                "settled",
+                {
+                    "kept": {
+                        conflict.rule.label: kept for conflict, kept, _, _ in settled
+                    },
+                    "comment": comment,
+                },
+                comment,
+            )
+
+
 def retry(
     task: ReviewTask, user: Any, *, version: str = "latest", comment: str = ""
 ) -> FlowRun:

@@ -76,6 +76,7 @@ STEP_TYPE_LABELS = {
     "reconcile": "Compares values",
     "workspace": "Finds or opens a workspace",
     "file": "Files into a workspace",
+    "sync": "Syncs workspace metadata",
     "wait": "Waits",
     "lookup": "Looks a value up",
     "set": "Keeps values for later",

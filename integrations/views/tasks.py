@@ -31,7 +31,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from connectors.errors import PermanentError
 from integrations import blobs, reviews
-from integrations.models import FlowRun, ReviewTask
+from integrations.models import FlowRun, ReviewTask, TaskKind
 from integrations.reviews.values import form_fields, form_values
 from integrations.views.common import back_to, comment_of, mark_due, refused
 from integrations.views.runs import (
@@ -145,9 +145,35 @@ def _task_context(
             if isinstance(check, dict)
         ],
         "partner": task.needed.get("partner", ""),
+        **_conflicts(task),
     }
     context.update(extra)
     return context
+
+
+def _conflicts(task: ReviewTask) -> dict[str, Any]:
+    """A metadata conflict task's open conflicts and the two systems' names."""
+    if task.kind != TaskKind.METADATA_CONFLICT or not task.workspace_id:
+        return {}
+    from workspaces import sync
+    from workspaces.models import ConflictStatus, SyncOwner
+
+    workspace = task.workspace
+    conflicts = list(
+        workspace.conflicts.filter(status=ConflictStatus.OPEN)
+        .select_related("rule")
+        .order_by("rule__position", "rule_id")
+    )
+    for conflict in conflicts:
+        conflict.system_text = sync.shown(conflict.system_value)
+        conflict.ecm_text = sync.shown(conflict.ecm_value)
+        base = conflict.base_system
+        conflict.base_text = sync.shown(conflict.base_ecm if base is None else base)
+    return {
+        "conflicts": conflicts,
+        "system_name": sync.side_name(workspace, SyncOwner.SYSTEM),
+        "ecm_name": sync.side_name(workspace, SyncOwner.ECM),
+    }
 
 
 @login_required
@@ -283,6 +309,46 @@ def task_document(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         new_run,
         f"Thank you: the run goes on with “{upload.name}” as run {new_run.pk}.",
+    )
+
+
+@_changing
+def task_conflicts(request: HttpRequest, pk: int) -> HttpResponse:
+    """Metadata conflict: the value to keep for each field, written to both
+    systems."""
+    from workspaces.sync import Choice
+
+    task = reviews.get_visible_task(request.user, pk)
+    choices: dict[int, Choice] = {}
+    missing_value = []
+    for conflict_id in request.POST.getlist("conflict"):
+        if not conflict_id.isdigit():
+            continue
+        keep = request.POST.get(f"keep-{conflict_id}", "")
+        if keep == "value":
+            value = request.POST.get(f"value-{conflict_id}", "").strip()
+            if not value:
+                missing_value.append(conflict_id)
+                continue
+            choices[int(conflict_id)] = Choice("value", value[:4000])
+        elif keep in ("system", "ecm"):
+            choices[int(conflict_id)] = Choice(keep)
+    if missing_value:
+        messages.error(request, "Type the value to keep, or choose one of the two.")
+        return redirect("task-detail", pk=pk)
+    try:
+        reviews.resolve_conflicts(task, request.user, choices, comment_of(request))
+    except (reviews.TaskError, PermissionDenied) as error:
+        refused(request, error)
+        return redirect("task-detail", pk=pk)
+    task.refresh_from_db()
+    if task.is_pending:
+        messages.success(
+            request, "Thank you: those fields are in step. Some are still waiting."
+        )
+        return redirect("task-detail", pk=pk)
+    return _to_workspace(
+        request, task, "Thank you: both systems now hold the values you chose."
     )
 
 

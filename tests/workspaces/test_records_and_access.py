@@ -84,6 +84,35 @@ def test_a_legal_hold_reaches_every_document_and_later_ones(
         f"/workspaces/{workspace.pk}/holds/", {"name": "Another"}
     )
     assert refused.status_code == 403
+    hold = workspace.holds.get()
+    assert (
+        client_for(reviewer)
+        .post(f"/workspaces/{workspace.pk}/holds/{hold.pk}/release/")
+        .status_code
+        == 403
+    )
+
+    # when: compliance releases the hold, once the dispute is settled
+    released = client_for(carl).post(
+        f"/workspaces/{workspace.pk}/holds/{hold.pk}/release/",
+        {"comment": "Dispute settled"},
+        follow=True,
+    )
+
+    # then: no document is held any more in Content Server, the workspace
+    # keeps the hold as released, and the trail has the release
+    assert not held.exists()
+    hold.refresh_from_db()
+    assert hold.released_at is not None
+    page = released.content.decode()
+    assert "The hold “Litigation 2026-14” is released" in page
+    assert '<span class="badge bg-red-lt">Active</span>' not in page
+    event = AuditEvent.objects.get(event_type="records.hold_released")
+    assert event.payload["comment"] == "Dispute settled"
+    assert event.actor_name == "carl"
+    # and releasing it again changes nothing
+    client_for(carl).post(f"/workspaces/{workspace.pk}/holds/{hold.pk}/release/")
+    assert AuditEvent.objects.filter(event_type="records.hold_released").count() == 1
 
 
 def test_business_applications_read_the_approved_version_only(

@@ -83,6 +83,16 @@ DEMO_CATEGORIES = [
             {"id": 3, "name": "Source key", "type": "string", "multi": False},
         ],
     },
+    {
+        "id": 9832,
+        "name": "Business partner",
+        "attributes": [
+            {"id": 2, "name": "Name", "type": "string", "multi": False},
+            {"id": 3, "name": "Account number", "type": "string", "multi": False},
+            {"id": 4, "name": "City", "type": "string", "multi": False},
+            {"id": 5, "name": "Telephone", "type": "string", "multi": False},
+        ],
+    },
 ]
 
 TEMPLATES_VOLUME = 2100

@@ -13,6 +13,11 @@ does.
   that is sent back to the orders API.
 - "Match invoices to orders": an invoice is compared with its order in the
   orders API; a difference waits for Accounts payable to accept or reject.
+- "Collect supplier documents": files what a supplier sends into its
+  workspace, against the supplier checklist.
+- "Keep customer metadata in step": each emulated Dynamics 365 account gets
+  its customer workspace, and the customer type's sync rules copy its name,
+  number, city and telephone into the workspace's category.
 - "Send purchase orders": an X12 850 goes to a partner through Trading Grid.
 
 The seeded runs are queued, not faked: the worker runs them against the
@@ -30,6 +35,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from connectors.dynamics.emulator.state import DEMO_ACCOUNTS
 from connectors.models import Connection
 from integrations import services
 from integrations.models import Flow
@@ -285,6 +291,39 @@ ORDER_850 = (
 )
 
 
+def customer_sync_definition() -> dict[str, Any]:
+    """A Dynamics 365 account's workspace, kept in step with the account by
+    the customer type's sync rules."""
+    return {
+        "trigger": {"type": "manual"},
+        "business_key": "trigger.number",
+        "steps": [
+            {
+                "key": "workspace",
+                "name": "Find or create the customer workspace",
+                "type": "workspace",
+                "workspace_type": "customer",
+                "business_key": "trigger.number",
+                "workspace_name": "trigger.name",
+                "links": [
+                    {
+                        "system": "dynamics",
+                        "object_type": "accounts",
+                        "object_id": "trigger.id",
+                    }
+                ],
+            },
+            {
+                "key": "sync",
+                "name": "Sync its metadata with Dynamics 365",
+                "type": "sync",
+                "workspace_type": "customer",
+                "business_key": "trigger.number",
+            },
+        ],
+    }
+
+
 def _order(partner: str, number: str) -> dict[str, str]:
     return {"partner": partner, "po": number, "edi": ORDER_850.format(po=number)}
 
@@ -368,6 +407,21 @@ DEMO_FLOWS: list[tuple[str, tuple[str, ...], Any, str, list[tuple[str, Any]]]] =
                 },
             )
             for kind in ("tax_form", "insurance")
+        ],
+    ),
+    (
+        "Keep customer metadata in step",
+        ("dynamics", "otcs"),
+        lambda c: customer_sync_definition(),
+        "Each customer's workspace in Content Server holds the name, number, "
+        "city and telephone of its Dynamics 365 account; a field changed on "
+        "both sides waits for a reviewer.",
+        [
+            (
+                f"demo-customer-sync-{number}",
+                {"id": record_id, "number": number, "name": name},
+            )
+            for record_id, name, number, _ in DEMO_ACCOUNTS
         ],
     ),
     (

@@ -21,6 +21,11 @@ urlpatterns = [
     path("<int:pk>/decide/", tasks.task_decide, name="task-decide"),
     path("<int:pk>/dismiss/", tasks.task_dismiss, name="task-dismiss"),
     path(
+        "<int:pk>/workspace-document/",
+        tasks.task_workspace_document,
+        name="task-workspace-document",
+    ),
+    path(
         "<int:pk>/documents/<str:sha256>/",
         tasks.task_document_file,
         name="task-document",

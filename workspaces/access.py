@@ -20,7 +20,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from audit.services import Actor, EventType, record
-from connectors.base import ActionContext
+from connectors.base import ActionContext, Document
 from connectors.errors import ConnectorError
 from workspaces.models import DocumentStatus, Workspace, WorkspaceDocument
 
@@ -43,7 +43,7 @@ def document_access(request: HttpRequest) -> HttpResponse:
             "key) and document (the document type).",
         )
     if not user.has_perm(PERMISSION):
-        _audit(user, key, f"refused: {document_type} of {key}", refused=True)
+        audit_access(user, key, f"refused: {document_type} of {key}", refused=True)
         return _error(
             403, "forbidden", "You may not read documents: ask for the permission."
         )
@@ -78,27 +78,35 @@ def document_access(request: HttpRequest) -> HttpResponse:
         )
     metadata = _metadata(workspace, document)
     if request.GET.get("metadata") == "1":
-        _audit(user, key, f"metadata of {document.name}", document=document)
+        audit_access(user, key, f"metadata of {document.name}", document=document)
         return JsonResponse(metadata)
     return _stream(user, workspace, document, metadata)
+
+
+def from_ecm(workspace: Workspace, document: WorkspaceDocument) -> Document:
+    """The document's version, as a stream from Content Server
+    (ConnectorError if it cannot be read)."""
+    from integrations.engine.connections import connector_for
+
+    _, connector = connector_for(workspace.workspace_type.connection_id)
+    _, produced = connector.run_action(
+        "download",
+        {"node_id": document.ecm_node_id, "version": document.version},
+        ActionContext(idempotency_key=f"xc-access-{document.pk}"),
+    )
+    return produced[0]
 
 
 def _stream(
     user: Any, workspace: Workspace, document: WorkspaceDocument, metadata: dict
 ) -> HttpResponse:
-    from integrations.engine.connections import connector_for
-
-    _, connector = connector_for(workspace.workspace_type.connection_id)
     try:
-        _, produced = connector.run_action(
-            "download",
-            {"node_id": document.ecm_node_id, "version": document.version},
-            ActionContext(idempotency_key=f"xc-access-{document.pk}"),
-        )
+        content = from_ecm(workspace, document)
     except ConnectorError as error:
         return _error(502, "ecm_unavailable", error.message)
-    content = produced[0]
-    _audit(user, workspace.business_key, f"read {document.name}", document=document)
+    audit_access(
+        user, workspace.business_key, f"read {document.name}", document=document
+    )
     response = StreamingHttpResponse(
         iter(content), content_type=content.media_type or "application/octet-stream"
     )
@@ -137,7 +145,7 @@ def _metadata(workspace: Workspace, document: WorkspaceDocument) -> dict[str, An
     }
 
 
-def _audit(
+def audit_access(
     user: Any,
     key: str,
     what: str,

@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -328,6 +329,12 @@ class SyncRule(models.Model):
     system_field = models.CharField(max_length=100)
     ecm_attribute = models.CharField(
         max_length=40,
+        validators=[
+            RegexValidator(
+                r"^[0-9]+_[0-9]+$",
+                "Write the attribute as {category id}_{attribute id}, e.g. 9832_2.",
+            )
+        ],
         help_text="The category attribute, {category id}_{attribute id}, e.g. 9832_2.",
     )
     owner = models.CharField(

@@ -279,7 +279,6 @@ def compare(
     to_ecm = reshape(s, rule.to_ecm)
     to_system = reshape(e, rule.to_system)
     agree = same(to_ecm, e) or same(s, to_system)
-    owner_is_system = rule.owner == SyncOwner.SYSTEM
     both_ways = rule.direction == SyncDirection.BOTH
     from_system = ("to_ecm", to_ecm, "")
     from_ecm = ("to_system", to_system, "")
@@ -456,6 +455,8 @@ def _save(
     events: list[Event] = []
     key = workspace.business_key
     with transaction.atomic():
+        # One save at a time per workspace (a step and "Sync now" may meet).
+        Workspace.objects.select_for_update().only("pk").get(pk=workspace.pk)
         for rule_id, (s, e) in plan.bases.items():
             SyncedValue.objects.update_or_create(
                 workspace=workspace,

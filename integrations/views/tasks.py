@@ -7,6 +7,7 @@ Every rule (who sees which task, who may do what, what a fix must hold) is in
 
 from __future__ import annotations
 
+import mimetypes
 from typing import Any
 
 from csp.constants import SELF
@@ -29,7 +30,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
-from connectors.errors import PermanentError
+from connectors.errors import ConnectorError, PermanentError
 from integrations import blobs, reviews
 from integrations.models import FlowRun, ReviewTask, TaskKind
 from integrations.reviews.values import form_fields, form_values
@@ -90,6 +91,41 @@ def _previews(task: ReviewTask, run: FlowRun) -> list[dict[str, Any]]:
     return previews
 
 
+def _awaiting(task: ReviewTask) -> Any:
+    """The workspace document a workspace approval task is about, or None."""
+    from workspaces.models import DocumentStatus, WorkspaceDocument
+
+    if not task.workspace_id or task.kind != TaskKind.APPROVAL:
+        return None
+    return (
+        WorkspaceDocument.objects.filter(
+            workspace=task.workspace_id,
+            document_type=task.document_type,
+            status=DocumentStatus.AWAITING_APPROVAL,
+        )
+        .order_by("-filed_at", "-pk")
+        .first()
+    )
+
+
+def _workspace_previews(task: ReviewTask) -> list[dict[str, Any]]:
+    document = _awaiting(task)
+    if document is None:
+        return []
+    media_type = mimetypes.guess_type(document.name)[0] or ""
+    return [
+        {
+            "key": task.document_type,
+            "name": document.name,
+            "media_type": media_type,
+            "size": document.size,
+            "url": reverse("task-workspace-document", args=[task.pk]),
+            "image": media_type in PREVIEW_IMAGES,
+            "pdf": media_type in PREVIEW_PDF,
+        }
+    ]
+
+
 def _task_context(
     request: HttpRequest, task: ReviewTask, **extra: Any
 ) -> dict[str, Any]:
@@ -137,7 +173,9 @@ def _task_context(
         if can_change and task.queue
         else [],
         "fields": form_fields(task.needed.get("fields") or {}, known),
-        "previews": _previews(task, run) if run is not None else [],
+        "previews": _previews(task, run)
+        if run is not None
+        else _workspace_previews(task),
         "document_needed": task.needed.get("document", ""),
         "checks": [
             check
@@ -474,4 +512,43 @@ def task_document_file(request: HttpRequest, pk: int, sha256: str) -> HttpRespon
     )
     if ref.get("size") is not None:
         response["Content-Length"] = str(ref["size"])
+    return response
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+@require_GET
+@xframe_options_sameorigin
+@csp_replace({"frame-ancestors": [SELF]})
+def task_workspace_document(request: HttpRequest, pk: int) -> HttpResponse:
+    """The workspace document an approval task is about, streamed from
+    Content Server for the reviewer to read; every read is audited."""
+    from workspaces.access import audit_access, from_ecm
+
+    task = reviews.get_visible_task(request.user, pk)
+    document = _awaiting(task)
+    if document is None:
+        raise Http404("No document of this task waits for approval.")
+    try:
+        content = from_ecm(task.workspace, document)
+    except ConnectorError as error:
+        return HttpResponse(
+            error.message, status=502, content_type="text/plain; charset=utf-8"
+        )
+    audit_access(
+        request.user,
+        task.workspace.business_key,
+        f"read {document.name} to decide task {task.pk}",
+        document=document,
+    )
+    media_type = content.media_type or "application/octet-stream"
+    inline = media_type in PREVIEW_IMAGES | PREVIEW_PDF
+    response = StreamingHttpResponse(
+        iter(content),
+        content_type=media_type if inline else "application/octet-stream",
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        not inline, document.name
+    )
+    response["Cache-Control"] = "no-store"
     return response

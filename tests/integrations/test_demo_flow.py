@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from connectors.sandbox.models import OtcsNode
+from connectors.sandbox.models import OtcsCategoryValue, OtcsNode
 from integrations import reviews, services
 from integrations.demo import DEMO_FLOW, SAMPLE_PAYLOAD
 from integrations.models import Flow, FlowRun, ReviewTask, RunStatus, TaskKind
@@ -33,8 +33,9 @@ def test_the_demo_flow_files_a_contract_when_run_by_hand(
 
     # then
     assert (
-        f"Demo flows: 5 ({DEMO_FLOW}, Approve large payments, Match invoices "
-        "to orders, Collect supplier documents, Send purchase orders)."
+        f"Demo flows: 6 ({DEMO_FLOW}, Approve large payments, Match invoices "
+        "to orders, Collect supplier documents, Keep customer metadata in step, "
+        "Send purchase orders)."
     ) in output
     assert flow.name == DEMO_FLOW
     assert flow.status == "active"
@@ -67,10 +68,20 @@ def test_the_demo_runs_give_the_inbox_one_task_of_each_kind_once(
         ("Match invoices to orders", RunStatus.SUCCEEDED),
         ("Match invoices to orders", RunStatus.WAITING),
         ("Collect supplier documents", RunStatus.SUCCEEDED),
+        ("Keep customer metadata in step", RunStatus.SUCCEEDED),
         ("Send purchase orders", RunStatus.SUCCEEDED),
         ("Send purchase orders", RunStatus.NEEDS_REVIEW),
     }
-    assert FlowRun.objects.count() == 8
+    assert FlowRun.objects.count() == 11
+    # and each emulated account's workspace holds its Dynamics 365 values
+    contoso = Workspace.objects.get(business_key="A1")
+    assert contoso.synced_at is not None and contoso.sync_error == ""
+    values = OtcsCategoryValue.objects.get(node_id=contoso.ecm_node_id).values
+    assert (values["9832_2"], values["9832_3"], values["9832_4"]) == (
+        "Contoso Ltd",
+        "A1",
+        "Seattle",
+    )
     # and the supplier's workspace holds two of its four documents
     supplier = Workspace.objects.get(business_key="V-1001")
     assert (supplier.name, workspaces.checklist(supplier).summary) == (

@@ -145,6 +145,23 @@ def test_supplier_onboarding_from_nothing_to_complete_starts_activation_once(
     )
     assert not FlowRun.objects.filter(flow=activate).exists()
 
+    # when: Rob opens the approval task: the contract is shown from
+    # Content Server, and his reading it is in the trail
+    rob_client = Client()
+    rob_client.force_login(rob)
+    page = rob_client.get(f"/tasks/{approval.pk}/").content.decode()
+    assert f'src="/tasks/{approval.pk}/workspace-document/"' in page
+    shown = rob_client.get(f"/tasks/{approval.pk}/workspace-document/")
+    assert shown["Content-Type"] == "application/pdf"
+    assert shown["Content-Disposition"].startswith("inline")
+    assert b"".join(shown.streaming_content) == pdf("contract.pdf").read()
+    assert AuditEvent.objects.filter(
+        event_type="document.accessed",
+        actor_name="rob",
+        business_object="V-200",
+        document_ref="contract.pdf",
+    ).exists()
+
     # when: Rita tries to approve her own upload, then Rob approves it
     with pytest.raises(PermissionDenied, match="someone else has to approve"):
         reviews.approve(approval, rita)

@@ -107,6 +107,20 @@ def test_the_demo_runs_give_the_inbox_one_task_of_each_kind_once(
             "account:ACC-1017",
             f"{DEMO_FLOW}: “Find or create the customer workspace” needs information",
         ),
+        # the customer workspaces the sync flow opened ask for their contracts
+        *(
+            (
+                TaskKind.MISSING_DOCUMENT,
+                "Reviewer",
+                number,
+                f"{name}: signed contract missing",
+            )
+            for number, name in [
+                ("A1", "Contoso Ltd"),
+                ("A2", "Fabrikam Inc"),
+                ("A3", "Northwind Traders"),
+            ]
+        ),
         (
             TaskKind.MISSING_DOCUMENT,
             "Reviewer",
@@ -136,5 +150,5 @@ def test_the_demo_runs_give_the_inbox_one_task_of_each_kind_once(
     reviewer = get_user_model().objects.get(username="reviewer")
     assert reviews.counts_by_queue(reviewer) == {
         "Accounts payable": {"open": 1, "overdue": 0, "mine": 0},
-        "Reviewer": {"open": 5, "overdue": 0, "mine": 0},
+        "Reviewer": {"open": 8, "overdue": 0, "mine": 0},
     }

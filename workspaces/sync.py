@@ -97,21 +97,24 @@ class Report:
 
     @property
     def summary(self) -> str:
+        settled = sum(1 for c in self.conflicts if c.by_rule)
+        waiting = len(self.conflicts) - settled + len(self.waiting)
         parts = []
         if self.changes:
-            parts.append(
-                f"{len(self.changes)} field{'s' if len(self.changes) != 1 else ''} "
-                "copied"
-            )
-        open_ = [c for c in self.conflicts if not c.by_rule]
-        settled = [c for c in self.conflicts if c.by_rule]
+            parts.append(_count(len(self.changes), "field") + " copied")
         if settled:
-            parts.append(f"{len(settled)} conflict(s) settled by the owner rule")
-        if open_ or self.waiting:
+            parts.append(_count(settled, "conflict") + " settled by the owner rule")
+        if waiting:
             parts.append(
-                f"{len(open_) + len(self.waiting)} conflict(s) waiting for a reviewer"
+                _count(waiting, "conflict")
+                + (" waits" if waiting == 1 else " wait")
+                + " for a reviewer"
             )
         return ", ".join(parts) if parts else "Everything was already in step"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 @dataclass

@@ -136,22 +136,26 @@ def _sync_status(workspace: Workspace, task: object) -> dict[str, object]:
         return {"sync_rules": []}
     bases = {value.rule_id: value for value in workspace.synced_values.all()}
     conflicts = list(
-        workspace.conflicts.select_related("resolved_by")[:RECENT_CONFLICTS]
+        workspace.conflicts.select_related("resolved_by", "rule")[:RECENT_CONFLICTS]
     )
-    waiting = set(
-        workspace.conflicts.filter(status=ConflictStatus.OPEN).values_list(
-            "rule_id", flat=True
-        )
-    )
-    labels = {rule.pk: rule.label for rule in rules}
+    waiting = {
+        conflict.rule_id: conflict
+        for conflict in workspace.conflicts.filter(status=ConflictStatus.OPEN)
+    }
     for rule in rules:
+        # A field waiting for a reviewer shows the two values found; any
+        # other its values at the last sync.
         base = bases.get(rule.pk)
+        conflict = waiting.get(rule.pk)
         rule.synced = base
-        rule.system_text = sync.shown(base.system_value) if base else ""
-        rule.ecm_text = sync.shown(base.ecm_value) if base else ""
-        rule.waiting = rule.pk in waiting
+        rule.waiting = conflict is not None
+        if conflict is not None:
+            rule.system_text = sync.shown(conflict.system_value)
+            rule.ecm_text = sync.shown(conflict.ecm_value)
+        else:
+            rule.system_text = sync.shown(base.system_value) if base else ""
+            rule.ecm_text = sync.shown(base.ecm_value) if base else ""
     for conflict in conflicts:
-        conflict.label = labels.get(conflict.rule_id, "")
         conflict.kept_text = sync.shown(conflict.kept)
     return {
         "sync_rules": rules,

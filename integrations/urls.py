@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from integrations.views import flows, runs
+from integrations.views import flows, gallery, runs
 
 flow_urls = [
     path("", flows.flow_list, name="flows"),
+    path("templates/", gallery.template_gallery, name="flow-templates"),
+    path("templates/<slug:key>/", gallery.template_use, name="flow-template-use"),
     path("<int:pk>/", flows.flow_detail, name="flow-detail"),
     path("<int:pk>/run/", flows.flow_start, name="flow-start"),
 ]

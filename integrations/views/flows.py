@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from connectors import registry
 from connectors.errors import PermanentError
 from connectors.models import Connection
-from integrations import services
+from integrations import flow_templates, services
 from integrations.definition import ActionStep, Definition, TriggerDef
 from integrations.models import Flow, FlowRun, RunStatus
 from integrations.views.runs import (
@@ -128,7 +128,8 @@ def flow_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("integrations.view_flow", raise_exception=True)
 def flow_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _detail_page(request, get_flow(pk))
+    flow = get_flow(pk)
+    return _detail_page(request, flow, payload=flow_templates.sample_payload(flow))
 
 
 def get_flow(pk: int) -> Flow:

@@ -548,7 +548,7 @@ TEMPLATES: tuple[FlowTemplate, ...] = (
         group="Trading partners",
         slots=(Slot("orders", "http", "Orders API", "Where orders are read."),),
         build=order_reconciliation,
-        sample={"order": "ORD-1002", "total": "231.00", "currency": "EUR"},
+        sample={"order": "ORD-1002", "total": "157.00", "currency": "EUR"},
     ),
     FlowTemplate(
         key="deal-approval",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Case, Q, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -91,8 +91,9 @@ def workspace_detail(request: HttpRequest, pk: int) -> HttpResponse:
     checklist = evaluate(requirements, documents, timezone.localdate())
     tasks = {
         task.document_type: task
+        # workspace_id too: the related manager sets it on each row
         for task in workspace.tasks.filter(status__in=PENDING_STATUSES).only(
-            "pk", "kind", "document_type", "status"
+            "pk", "kind", "document_type", "status", "workspace_id"
         )
     }
     events = (
@@ -135,13 +136,17 @@ def _sync_status(workspace: Workspace, task: object) -> dict[str, object]:
     if not rules or not wtype.system_connection_id:
         return {"sync_rules": []}
     bases = {value.rule_id: value for value in workspace.synced_values.all()}
-    conflicts = list(
-        workspace.conflicts.select_related("resolved_by", "rule")[:RECENT_CONFLICTS]
+    # One query for both: every open conflict (at most one per rule) first,
+    # then the newest others, enough to hold the newest few of all.
+    found = list(
+        workspace.conflicts.select_related("resolved_by", "rule")
+        .annotate(waiting=Case(When(status=ConflictStatus.OPEN, then=0), default=1))
+        .order_by("waiting", "-detected_at", "-pk")[: RECENT_CONFLICTS + len(rules)]
     )
-    waiting = {
-        conflict.rule_id: conflict
-        for conflict in workspace.conflicts.filter(status=ConflictStatus.OPEN)
-    }
+    waiting = {c.rule_id: c for c in found if c.status == ConflictStatus.OPEN}
+    conflicts = sorted(found, key=lambda c: (c.detected_at, c.pk), reverse=True)[
+        :RECENT_CONFLICTS
+    ]
     for rule in rules:
         # A field waiting for a reviewer shows the two values found; any
         # other its values at the last sync.

@@ -191,10 +191,10 @@ def test_order_reconciliation_matches_and_asks_about_a_difference(
     reviewer = UserFactory(username="rita", role=roles.REVIEWER)
 
     fine, _ = services.start_run(
-        flow, {"order": "ORD-1002", "total": "231.20", "currency": "EUR"}, admin_user
+        flow, {"order": "ORD-1002", "total": "157.30", "currency": "EUR"}, admin_user
     )
     short, _ = services.start_run(
-        flow, {"order": "ORD-1002", "total": "225.00", "currency": "EUR"}, admin_user
+        flow, {"order": "ORD-1002", "total": "150.00", "currency": "EUR"}, admin_user
     )
     drain()
 
@@ -204,14 +204,14 @@ def test_order_reconciliation_matches_and_asks_about_a_difference(
     assert short.status == RunStatus.WAITING
     task = ReviewTask.objects.get(run=short)
     assert task.kind == TaskKind.RECONCILIATION
-    assert "Total: expected “231.00”, found 225.00 (6 less)" in task.reason
-    reviews.reject(task, reviewer, "Short delivery: 6.00 missing")
+    assert task.reason == "Total: expected “157.00”, found “150.00” (7 less)"
+    reviews.reject(task, reviewer, "Short delivery: 7.00 missing")
     drain()
     short.refresh_from_db()
     assert short.status == RunStatus.SUCCEEDED, short.error
     assert short.context["steps"]["dispute"]["body"]["json"] == {
         "order": "ORD-1002",
-        "disputed": "Short delivery: 6.00 missing",
+        "disputed": "Short delivery: 7.00 missing",
     }
 
 

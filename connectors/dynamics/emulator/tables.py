@@ -144,9 +144,15 @@ TABLES: dict[str, Table] = {
                 "filesize": N,
                 "isdocument": "Boolean",
             },
+            # [V] a note's objectid can point at most tables; these are the
+            # ones the emulator has.
             {
                 "objectid_account": ("accounts", "_objectid_value"),
                 "objectid_contact": ("contacts", "_objectid_value"),
+                "objectid_opportunity": ("opportunities", "_objectid_value"),
+                "objectid_incident": ("incidents", "_objectid_value"),
+                "objectid_salesorder": ("salesorders", "_objectid_value"),
+                "objectid_invoice": ("invoices", "_objectid_value"),
             },
         ),
         _table(

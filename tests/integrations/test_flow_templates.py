@@ -361,3 +361,50 @@ def test_evidence_checklist_tells_dynamics_once_everything_is_approved(
         "Onboarding evidence complete: bank_details, insurance, signed_contract, "
         "tax_form"
     )
+
+
+def test_event_to_communication_generates_and_files_the_welcome_letter(
+    systems, dynamics, live_server, admin_user, woken
+):
+    import hashlib
+
+    from connectors.otcs.emulator.state import blob_dir
+    from connectors.sandbox.models import OtcsVersion
+    from tests.connectors.exstream.contract import exstream_case
+
+    settings, secrets = exstream_case(live_server)
+    exstream = connection_services.create_connection(
+        Actor.user(admin_user),
+        connector_key="exstream",
+        name="Exstream",
+        settings=settings,
+        secrets=secrets,
+    )
+    flow = use(
+        "event-to-communication",
+        admin_user,
+        events=systems.hook,
+        crm=dynamics,
+        exstream=exstream,
+        ecm=systems.otcs,
+    )
+    contoso = "aaaaaaaa-0000-4000-8000-000000000001"
+    event = {"MessageId": "m-1", "MessageName": "Create", "PrimaryEntityId": contoso}
+
+    assert deliver(systems, flow, event).status_code == 202
+    assert deliver(systems, flow, {**event, "MessageId": "m-2"}).status_code == 202
+    drain()
+
+    assert set(FlowRun.objects.values_list("status", flat=True)) == {
+        RunStatus.SUCCEEDED
+    }, list(FlowRun.objects.values_list("error", flat=True))
+    letter = OtcsNode.objects.get(name="welcome-A1.pdf")  # once, for two events
+    assert letter.parent.name == "Contoso Ltd"
+    assert letter.parent.parent.name == "Customer communications"
+    version = OtcsVersion.objects.get(node=letter)
+    stored = (blob_dir() / version.blob).read_bytes()
+    assert version.mime_type == "application/pdf" and stored.startswith(b"%PDF")
+    run = FlowRun.objects.order_by("pk").first()
+    assert (
+        run.context["steps"]["letter"]["sha256"] == hashlib.sha256(stored).hexdigest()
+    )

@@ -66,3 +66,20 @@ def systems(sandbox, admin_user) -> Any:
     from tests.integrations.flows import make_systems
 
     return make_systems(sandbox, admin_user)
+
+
+@pytest.fixture
+def dynamics(systems, live_server, admin_user) -> Any:
+    """A connection to the Dynamics 365 emulator, beside the ``systems``."""
+    from audit.services import Actor
+    from connectors import services as connection_services
+    from tests.connectors.dynamics.contract import dynamics_case
+
+    settings, secrets = dynamics_case(live_server)
+    return connection_services.create_connection(
+        Actor.user(admin_user),
+        connector_key="dynamics",
+        name="Dynamics 365",
+        settings=settings,
+        secrets=secrets,
+    )

@@ -68,13 +68,7 @@ def apply_hold(
             workspace=workspace, name=name, released_at=None
         )
     connector = _connector(workspace)
-    nodes = sorted(
-        set(
-            WorkspaceDocument.objects.filter(workspace=workspace).values_list(
-                "ecm_node_id", flat=True
-            )
-        )
-    )
+    nodes = document_nodes(workspace)
     for node_id in nodes:
         _hold_node(connector, node_id, name, comment)
     WorkspaceHold.objects.filter(pk=hold.pk).update(nodes=len(nodes))
@@ -101,13 +95,7 @@ def release_hold(hold: WorkspaceHold, user: Any, comment: str = "") -> Workspace
         raise PermanentError(f"The hold “{hold.name}” was already released.")
     workspace = hold.workspace
     connector = _connector(workspace)
-    nodes = sorted(
-        set(
-            WorkspaceDocument.objects.filter(workspace=workspace).values_list(
-                "ecm_node_id", flat=True
-            )
-        )
-    )
+    nodes = document_nodes(workspace)
     for node_id in nodes:
         connector.run_action(
             "remove_hold",
@@ -139,6 +127,17 @@ def release_hold(hold: WorkspaceHold, user: Any, comment: str = "") -> Workspace
     )
     Workspace.objects.filter(pk=workspace.pk).update(updated_at=now)
     return hold
+
+
+def document_nodes(workspace: Workspace) -> list[int]:
+    """The Content Server nodes of every document filed in ``workspace``."""
+    return sorted(
+        set(
+            WorkspaceDocument.objects.filter(workspace=workspace).values_list(
+                "ecm_node_id", flat=True
+            )
+        )
+    )
 
 
 def _hold_node(connector: Any, node_id: int, name: str, comment: str) -> None:

@@ -22,7 +22,6 @@ from integrations import flow_templates, reviews, services
 from integrations.engine.connections import connector_for
 from integrations.flow_templates import TemplateError
 from integrations.models import Flow, FlowRun, ReviewTask, RunStatus, TaskKind
-from tests.connectors.dynamics.contract import dynamics_case
 from tests.factories import UserFactory
 from tests.integrations.flows import account_event, account_id, deliver, drain
 from xconnector import roles
@@ -213,18 +212,6 @@ def test_order_reconciliation_matches_and_asks_about_a_difference(
         "order": "ORD-1002",
         "disputed": "Short delivery: 7.00 missing",
     }
-
-
-@pytest.fixture
-def dynamics(systems, live_server, admin_user) -> Any:
-    settings, secrets = dynamics_case(live_server)
-    return connection_services.create_connection(
-        Actor.user(admin_user),
-        connector_key="dynamics",
-        name="Dynamics 365",
-        settings=settings,
-        secrets=secrets,
-    )
 
 
 def test_deal_approval_sends_the_decision_back_to_the_opportunity(

@@ -11,12 +11,9 @@ import pytest
 from django.test import Client
 
 from audit.models import AuditEvent, EventType
-from audit.services import Actor
-from connectors import services as connection_services
 from connectors.base import ActionContext
 from integrations.engine.connections import connector_for
 from integrations.models import ReviewTask, TaskKind, TaskStatus
-from tests.connectors.dynamics.contract import dynamics_case
 from tests.factories import UserFactory
 from workspaces import services as workspaces
 from workspaces import sync
@@ -35,18 +32,6 @@ from xconnector import roles
 CONTOSO = "aaaaaaaa-0000-4000-8000-000000000001"  # the emulator's demo account
 CAT = 9832  # the emulator's "Business partner" category
 NAME, NUMBER, CITY, PHONE = (f"{CAT}_{n}" for n in (2, 3, 4, 5))
-
-
-@pytest.fixture
-def dynamics(systems, live_server, admin_user) -> Any:
-    settings, secrets = dynamics_case(live_server)
-    return connection_services.create_connection(
-        Actor.user(admin_user),
-        connector_key="dynamics",
-        name="Dynamics 365",
-        settings=settings,
-        secrets=secrets,
-    )
 
 
 @pytest.fixture

@@ -433,7 +433,8 @@ def test_no_flows_yet_explains_flows(admin_client):
     page = admin_client.get("/flows/").content.decode()
 
     assert "No flows yet" in page
-    assert "flow designer" in page
+    assert "Start from a template" in page
+    assert 'href="/flows/templates/"' in page
 
 
 def test_the_flow_page_shows_steps_versions_and_runs(admin_client, admin_user, woken):

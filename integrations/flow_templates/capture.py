@@ -1,0 +1,123 @@
+"""Templates of section A: capture and archive into Content Server."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from integrations.flow_templates.base import (
+    ECM,
+    FlowTemplate,
+    Slot,
+    by_table,
+    rule,
+)
+
+
+def capture_to_ecm(c: Mapping[str, int]) -> dict[str, Any]:
+    """An operational system posts "a document is ready" with its type and
+    metadata; the document is fetched, filed by type with its metadata and
+    RM classification, and put on hold when the case asks for one."""
+    body = "trigger.body"
+    return {
+        "trigger": {"type": "webhook", "connection": c["events"]},
+        "business_key": f'{body}.type & ":" & {body}.number',
+        "tables": {
+            # document type -> folder, and -> RM classification (the
+            # retention schedule); other types go to the Inbox, under Finance
+            "folders": {
+                "invoice": "Finance/Invoices",
+                "contract": "Legal/Contracts",
+                "claim": "Claims",
+            },
+            "classifications": {"invoice": 2202, "contract": 2203, "claim": 2203},
+        },
+        "steps": [
+            {
+                "key": "fetch",
+                "name": "Fetch the document",
+                "type": "action",
+                "connection": c["source"],
+                "action": "download",
+                "mapping": [rule("path", f"{body}.path")],
+            },
+            {
+                "key": "file",
+                "name": "File it with its metadata",
+                "type": "action",
+                "connection": c["ecm"],
+                "action": "upload_document",
+                "document": "fetch",
+                "mapping": [
+                    rule("parent_id", "2000"),
+                    by_table("folder_path", f"{body}.type", "folders", "Inbox"),
+                    rule("categories.9830_2", f"{body}.number"),
+                    rule("source_system", f"{body}.system"),
+                    rule("source_key", f'{body}.system & ":" & {body}.number'),
+                ],
+                "transfer": {
+                    "source_system": f"{body}.system",
+                    "source_id": f"{body}.number",
+                    "source_version": f"$string({body}.version ? {body}.version : 1)",
+                },
+            },
+            {
+                "key": "classify",
+                "name": "Apply the retention schedule",
+                "type": "action",
+                "connection": c["ecm"],
+                "action": "apply_rm_classification",
+                "mapping": [
+                    rule("node_id", "steps.file.node_id"),
+                    by_table("class_id", f"{body}.type", "classifications", 2201),
+                ],
+            },
+            {
+                "key": "needs_hold",
+                "name": "Does the case need a hold?",
+                "type": "router",
+                "routes": [{"when": f"{body}.legal_hold = true", "goto": "hold"}],
+                "default": "end",
+            },
+            {
+                "key": "hold",
+                "name": "Put it on legal hold",
+                "type": "action",
+                "connection": c["ecm"],
+                "action": "apply_hold",
+                "mapping": [
+                    rule("node_id", "steps.file.node_id"),
+                    rule("hold_name", f'"Case " & {body}.case'),
+                    rule("create_if_missing", "true"),
+                ],
+            },
+        ],
+    }
+
+
+TEMPLATES = (
+    FlowTemplate(
+        key="capture-to-ecm",
+        title="Operational documents to governed records",
+        summary="Invoices, contracts and claims from an operational system are "
+        "filed into the right folder with their metadata and retention "
+        "schedule, and put on legal hold when the case requires it. The same "
+        "document twice is one record.",
+        group="Capture and archive",
+        slots=(
+            Slot("events", "webhook", "Events", "The webhook the system posts to."),
+            Slot("source", "http", "Operational system", "Where documents are read."),
+            ECM,
+        ),
+        build=capture_to_ecm,
+        sample={
+            "body": {
+                "system": "Billing",
+                "type": "invoice",
+                "number": "INV-1001",
+                "path": "documents/contract-ACC-1001.txt",
+                "legal_hold": False,
+            }
+        },
+    ),
+)

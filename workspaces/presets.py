@@ -22,14 +22,14 @@ from workspaces.models import (
 )
 
 # key, name, ECM workspace type, business object type, checklist items
-# (document type, label, folder, needs approval, valid days).
+# (document type, label, folder, needs approval, valid days, required).
 PRESETS = [
     (
         "customer",
         "Customer",
         "16",
         "account",
-        [("signed_contract", "Signed contract", "Contracts", True, None)],
+        [("signed_contract", "Signed contract", "Contracts", True, None, True)],
     ),
     (
         "supplier",
@@ -37,13 +37,50 @@ PRESETS = [
         "18",
         "vendor",
         [
-            ("tax_form", "Tax form", "Onboarding", False, None),
-            ("bank_details", "Bank details", "Onboarding", False, None),
-            ("insurance", "Insurance certificate", "Onboarding", False, 365),
-            ("signed_contract", "Signed contract", "Contracts", True, None),
+            ("tax_form", "Tax form", "Onboarding", False, None, True),
+            ("bank_details", "Bank details", "Onboarding", False, None, True),
+            ("insurance", "Insurance certificate", "Onboarding", False, 365, True),
+            ("signed_contract", "Signed contract", "Contracts", True, None, True),
         ],
     ),
-]
+    (
+        "sales_order",
+        "Sales order",
+        "17",
+        "salesorder",
+        [
+            ("signed_form", "Signed order form", "Order documents", False, None, True),
+            ("shipping_confirmation", "Shipping confirmation", "Shipping", False,
+             None, True),
+            ("tax_document", "Tax document", "Order documents", False, None, False),
+            ("dispute_evidence", "Dispute evidence", "Exceptions", False, None, False),
+            ("partner_correction", "Partner correction", "Exceptions", False, None,
+             False),
+            ("shipment_notice", "Shipment notice", "Shipping", False, None, False),
+        ],
+    ),
+    (
+        "contract",
+        "Contract",
+        "19",
+        "opportunity",
+        [
+            ("draft_contract", "Contract draft", "Drafts", False, None, True),
+            ("executed_contract", "Executed contract", "Executed", True, None, True),
+        ],
+    ),
+    (
+        "case",
+        "Case",
+        "20",
+        "incident",
+        [
+            ("correspondence", "Correspondence", "Correspondence", False, None, False),
+            ("partner_document", "Partner document", "Partner documents", False,
+             None, False),
+        ],
+    ),
+]  # fmt: skip
 # label, column, attribute, owner, direction, on conflict, transform to the ECM
 CUSTOMER_SYNC = [
     ("Name", "name", "9832_2", SyncOwner.SYSTEM, SyncDirection.FROM_OWNER,
@@ -84,9 +121,12 @@ def ensure_type(
                 folder=folder,
                 needs_approval=approval,
                 valid_days=days,
+                required=required,
                 position=position,
             )
-            for position, (kind, label, folder, approval, days) in enumerate(items)
+            for position, (kind, label, folder, approval, days, required) in enumerate(
+                items
+            )
         )
         if actor is not None:
             _audit(actor, wtype, "created")

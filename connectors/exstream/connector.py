@@ -59,6 +59,7 @@ from connectors.exstream.schemas import (
     JobOutput,
     ListCommunicationsIn,
     ListCommunicationsOut,
+    SetStateIn,
     SubmitBatchIn,
     UpdateContentBlockIn,
 )
@@ -318,6 +319,17 @@ class ExstreamConnector(Connector):
             data.communication_id, data.block, data.content, data.submit_for_review
         )
         return _communication(resource)
+
+    @action(
+        "set_state",
+        "Approve or reject a communication",
+        description="Move a communication along its workflow: submit a draft "
+        "for review, approve it so that it generates, or reject it.",
+        input=SetStateIn,
+        output=CommunicationOut,
+    )
+    def set_state(self, data: SetStateIn, context: ActionContext) -> CommunicationOut:
+        return _communication(self.client.set_state(data.communication_id, data.state))
 
     @action(
         "list_communications",

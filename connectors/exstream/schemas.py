@@ -145,6 +145,15 @@ class UpdateContentBlockIn(_In):
     )
 
 
+class SetStateIn(_In):
+    communication_id: str = Field(title="Communication", pattern=UUID_PATTERN)
+    state: State = Field(
+        title="New state",
+        description="REVIEW submits a draft, APPROVED releases it for "
+        "generation, REJECTED sends it back to its author (then DRAFT).",
+    )
+
+
 class CommunicationOut(BaseModel):
     id: str = Field(title="Id")
     name: str = Field(title="Name")

@@ -140,6 +140,8 @@ def test_pyxecm_creates_a_classified_workspace_under_hold(
                 [16, "Customer", [2101]],
                 [17, "Sales order", [2104]],
                 [18, "Supplier", [2105]],
+                [19, "Contract", [2108]],
+                [20, "Case", [2111]],
             ]
         },
         "create_workspace": {"created": True},

@@ -93,6 +93,31 @@ DEMO_CATEGORIES = [
             {"id": 5, "name": "Telephone", "type": "string", "multi": False},
         ],
     },
+    {
+        "id": 9833,
+        "name": "Customer communication",
+        "attributes": [
+            {"id": 2, "name": "Customer number", "type": "string", "multi": False},
+            {"id": 3, "name": "Customer name", "type": "string", "multi": False},
+            {"id": 4, "name": "Document type", "type": "string", "multi": False},
+            {"id": 5, "name": "Delivery date", "type": "string", "multi": False},
+            {"id": 6, "name": "Channel", "type": "string", "multi": False},
+            {"id": 7, "name": "Segment", "type": "string", "multi": False},
+            {"id": 8, "name": "Product", "type": "string", "multi": False},
+            {"id": 9, "name": "Jurisdiction", "type": "string", "multi": False},
+            {"id": 10, "name": "Language", "type": "string", "multi": False},
+            {"id": 11, "name": "Delivery status", "type": "string", "multi": False},
+        ],
+    },
+    {
+        "id": 9834,
+        "name": "Content block",
+        "attributes": [
+            {"id": 2, "name": "Communication", "type": "string", "multi": False},
+            {"id": 3, "name": "Block", "type": "string", "multi": False},
+            {"id": 4, "name": "Approved text", "type": "string", "multi": False},
+        ],
+    },
 ]
 
 TEMPLATES_VOLUME = 2100
@@ -127,6 +152,15 @@ SEED_NODES = [
     (2105, TEMPLATES_VOLUME, 848, "Supplier"),
     (2106, 2105, 0, "Onboarding"),
     (2107, 2105, 0, "Contracts"),
+    (2108, TEMPLATES_VOLUME, 848, "Contract"),
+    (2109, 2108, 0, "Drafts"),
+    (2110, 2108, 0, "Executed"),
+    (2111, TEMPLATES_VOLUME, 848, "Case"),
+    (2112, 2111, 0, "Correspondence"),
+    (2113, 2111, 0, "Partner documents"),
+    (2114, 2104, 0, "Order documents"),
+    (2115, 2104, 0, "Shipping"),
+    (2116, 2104, 0, "Exceptions"),
     (CLASSIFICATIONS_VOLUME, None, 0, "Classifications"),
     (2201, CLASSIFICATIONS_VOLUME, 551, "Finance"),
     (2202, 2201, 551, "Customer accounts"),
@@ -160,6 +194,22 @@ WORKSPACE_TYPES = [
         "bo_type": "vendor",
         "rm_enabled": True,
         "template_id": 2105,
+    },
+    {
+        "id": 19,
+        "name": "Contract",
+        "ext_system_id": "D365",
+        "bo_type": "opportunity",
+        "rm_enabled": True,
+        "template_id": 2108,
+    },
+    {
+        "id": 20,
+        "name": "Case",
+        "ext_system_id": "D365",
+        "bo_type": "incident",
+        "rm_enabled": True,
+        "template_id": 2111,
     },
 ]
 

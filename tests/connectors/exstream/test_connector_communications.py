@@ -132,3 +132,38 @@ def test_a_draft_cannot_skip_review_and_be_approved(exstream):
         "APPROVED."
     )
     assert raised.value.status == 409
+
+
+def test_a_communication_in_review_is_approved_or_rejected_by_the_action(exstream):
+    # when: the contract renewal (in REVIEW) is approved
+    approved = run(
+        exstream,
+        "set_state",
+        {"communication_id": str(CONTRACT_RENEWAL), "state": "APPROVED"},
+    )[0]
+
+    # then: it generates from now on; a change sends it back, and a rejected
+    # review cannot be approved without a new draft
+    assert (approved["name"], approved["state"]) == ("Contract renewal", "APPROVED")
+    update(exstream, "Best regards", communication_id=str(CONTRACT_RENEWAL))
+    run(
+        exstream,
+        "set_state",
+        {"communication_id": str(CONTRACT_RENEWAL), "state": "REVIEW"},
+    )
+    rejected = run(
+        exstream,
+        "set_state",
+        {"communication_id": str(CONTRACT_RENEWAL), "state": "REJECTED"},
+    )[0]
+    assert rejected["state"] == "REJECTED"
+    with pytest.raises(PermanentError) as raised:
+        run(
+            exstream,
+            "set_state",
+            {"communication_id": str(CONTRACT_RENEWAL), "state": "APPROVED"},
+        )
+    assert raised.value.message == (
+        "Exstream refused the request: A communication in REJECTED cannot move to "
+        "APPROVED."
+    )

@@ -47,6 +47,7 @@ def test_every_schema_is_valid_json_schema():
         "fetch_outputs",
         "generate",
         "list_communications",
+        "set_state",
         "submit_batch",
         "update_content_block",
     ]

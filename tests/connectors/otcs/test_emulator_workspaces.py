@@ -77,6 +77,18 @@ def test_workspace_types_v1_and_by_id(otcs):
             "rm_enabled": True,
             "templates": [{"id": 2105, "name": "Supplier", "subType": 848}],
         },
+        {
+            "id": 19,
+            "name": "Contract",
+            "rm_enabled": True,
+            "templates": [{"id": 2108, "name": "Contract", "subType": 848}],
+        },
+        {
+            "id": 20,
+            "name": "Case",
+            "rm_enabled": True,
+            "templates": [{"id": 2111, "name": "Case", "subType": 848}],
+        },
     ]
     assert one.json() == {
         "icon_url": "",

@@ -199,6 +199,15 @@ class TradingGridClient:
         }
         return self.http.request_json("POST", path, json=body) or {}
 
+    def attachment(
+        self, thread_id: str, message_id: str, index: int, name: str
+    ) -> Document:
+        path = (
+            f"{self.threads_path}/{quote(thread_id, safe='')}/messages/"
+            f"{quote(message_id, safe='')}/attachments/{index}"
+        )
+        return self.http.stream_download(path, name=name)
+
     # -- Lens [V] --
 
     def search(self, graphql: str) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from pydantic import Field, SecretStr, field_validator
 from connectors.base import (
     CHECK_TIMEOUT,
     ActionContext,
+    ActionResult,
     CheckResult,
     Config,
     Connector,
@@ -43,16 +44,24 @@ from connectors.base import (
     action,
     trigger,
 )
-from connectors.errors import PermanentError
+from connectors.errors import PermanentError, TransientError
 from connectors.http.safety import web_address
 from connectors.tradinggrid import edi
 from connectors.tradinggrid.client import TradingGridClient
 from connectors.tradinggrid.lens import build_query, transactions_out
 from connectors.tradinggrid.schemas import (
+    AcknowledgementsIn,
+    AcknowledgementsOut,
+    FetchDocumentsIn,
+    FetchDocumentsOut,
+    FetchedDocument,
     InboundDocumentEvent,
     MessageOut,
     NewDocumentsIn,
+    NotifyPartnersIn,
+    NotifyPartnersOut,
     OpenThreadIn,
+    PartnerThread,
     PostMessageIn,
     RequestDocumentIn,
     SearchTransactionsIn,
@@ -383,6 +392,123 @@ class TradingGridConnector(Connector):
             else self.client.thread(data.thread_id)
         )
         return _message_out(thread, message)
+
+    @action(
+        "fetch_documents",
+        "Collect what a partner sent",
+        description="Hands the documents the partner attached on a thread to "
+        "the next steps; waits (and looks again later) while there are none.",
+        input=FetchDocumentsIn,
+        output=FetchDocumentsOut,
+    )
+    def fetch_documents(
+        self, data: FetchDocumentsIn, context: ActionContext
+    ) -> ActionResult:
+        thread = self.client.thread(data.thread_id)
+        partner = str(thread.get("partnerAddress") or "")
+        files, documents = [], []
+        for message in thread.get("messages") or []:
+            if str(message.get("author") or "").upper() != partner.upper():
+                continue
+            for item in message.get("attachments") or []:
+                name = str(item.get("fileName") or "attachment")
+                documents.append(
+                    self.client.attachment(
+                        data.thread_id,
+                        str(message["messageId"]),
+                        int(item.get("index", len(files))),
+                        name,
+                    )
+                )
+                files.append(
+                    FetchedDocument(
+                        file_name=name,
+                        media_type=str(item.get("mediaType") or ""),
+                        size=int(item.get("size") or 0),
+                        message_id=str(message["messageId"]),
+                    )
+                )
+        if not documents:
+            raise TransientError(
+                f"{partner} has not sent anything on “{thread.get('subject')}” "
+                "yet: the step will look again later.",
+                retry_after=300.0,
+            )
+        out = FetchDocumentsOut(
+            thread_id=data.thread_id,
+            case_reference=str(thread.get("caseReference") or ""),
+            partner_address=partner,
+            files=files,
+        )
+        return ActionResult(out, documents)
+
+    @action(
+        "notify_partners",
+        "Notify several partners",
+        description="Posts the same message to each partner, on one thread per "
+        "partner for the case (a recall, a quality incident).",
+        input=NotifyPartnersIn,
+        output=NotifyPartnersOut,
+    )
+    def notify_partners(
+        self, data: NotifyPartnersIn, context: ActionContext
+    ) -> NotifyPartnersOut:
+        threads = []
+        for partner in data.partner_addresses:
+            thread = self._thread(partner, data.subject, data.case_reference)
+            message = self.client.post_message(
+                str(thread["threadId"]),
+                data.text,
+                client_reference=f"{context.idempotency_key}:{partner}"[:100],
+            )
+            threads.append(
+                PartnerThread(
+                    partner_address=partner,
+                    thread_id=str(thread["threadId"]),
+                    message_id=str(message.get("messageId") or ""),
+                    acknowledged=bool(message.get("partnerAcknowledged")),
+                )
+            )
+        return NotifyPartnersOut(case_reference=data.case_reference, threads=threads)
+
+    @action(
+        "acknowledgements",
+        "Check who acknowledged",
+        description="For a case, which partners have read our last message on "
+        "their thread and which have not yet.",
+        input=AcknowledgementsIn,
+        output=AcknowledgementsOut,
+    )
+    def acknowledgements(
+        self, data: AcknowledgementsIn, context: ActionContext
+    ) -> AcknowledgementsOut:
+        done, pending = [], []
+        for found in self.client.find_threads(data.case_reference):
+            thread = self.client.thread(str(found["threadId"]))
+            partner = str(thread.get("partnerAddress") or "")
+            ours = [
+                m
+                for m in thread.get("messages") or []
+                if str(m.get("author") or "").upper() != partner.upper()
+            ]
+            if not ours:
+                continue
+            (done if ours[-1].get("partnerAcknowledged") else pending).append(partner)
+        if not done and not pending:
+            raise PermanentError(
+                f"No partner was notified about “{data.case_reference}”."
+            )
+        total = len(done) + len(pending)
+        summary = f"{len(done)} of {total} partners acknowledged"
+        if pending:
+            summary += "; waiting for " + ", ".join(pending)
+        return AcknowledgementsOut(
+            case_reference=data.case_reference,
+            acknowledged=done,
+            pending=pending,
+            all_acknowledged=not pending,
+            summary=summary,
+        )
 
     # -- Lens --
 

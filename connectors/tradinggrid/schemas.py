@@ -118,6 +118,67 @@ class MessageOut(BaseModel):
     attachments: list[str] = Field(default_factory=list)
 
 
+class FetchDocumentsIn(_In):
+    thread_id: str = Field(min_length=1, title="Thread")
+
+
+class FetchedDocument(BaseModel):
+    file_name: str
+    media_type: str
+    size: int
+    message_id: str
+
+
+class FetchDocumentsOut(BaseModel):
+    thread_id: str
+    case_reference: str
+    partner_address: str
+    files: list[FetchedDocument]
+
+
+class NotifyPartnersIn(_In):
+    partner_addresses: list[str] = Field(
+        min_length=1, max_length=100, title="Partner EDI addresses"
+    )
+    subject: str = Field(min_length=1, max_length=200, title="Subject")
+    case_reference: str = Field(
+        min_length=1,
+        max_length=100,
+        title="Case reference",
+        description="One thread per partner and case, e.g. the recall number.",
+    )
+    text: str = Field(min_length=1, title="Message")
+
+    @field_validator("partner_addresses")
+    @classmethod
+    def _addresses(cls, values: list[str]) -> list[str]:
+        return list(dict.fromkeys(edi_address(value) for value in values))
+
+
+class PartnerThread(BaseModel):
+    partner_address: str
+    thread_id: str
+    message_id: str
+    acknowledged: bool
+
+
+class NotifyPartnersOut(BaseModel):
+    case_reference: str
+    threads: list[PartnerThread]
+
+
+class AcknowledgementsIn(_In):
+    case_reference: str = Field(min_length=1, max_length=100, title="Case reference")
+
+
+class AcknowledgementsOut(BaseModel):
+    case_reference: str
+    acknowledged: list[str] = Field(title="Partners who acknowledged")
+    pending: list[str] = Field(title="Partners still to acknowledge")
+    all_acknowledged: bool
+    summary: str
+
+
 class SearchTransactionsIn(_In):
     query: str = Field(
         "",

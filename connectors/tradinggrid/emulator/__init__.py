@@ -36,6 +36,12 @@ urlpatterns = [
         collaboration.messages,
         name="messages",
     ),
+    path(
+        "collaboration/threads/<str:thread_id>/messages/<str:message_id>"
+        "/attachments/<str:index>",
+        collaboration.attachment,
+        name="attachment",
+    ),
     path("visibility_transaction_search", lens.transaction_search, name="lens"),
     path("_sandbox/faults", community.faults, name="faults"),
     path("_sandbox/tokens/expire", community.expire_tokens, name="expire-tokens"),

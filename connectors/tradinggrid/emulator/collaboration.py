@@ -13,7 +13,12 @@ these shapes are the sandbox's own and kept permissive:
 - ``POST collaboration/threads/{id}/messages`` ``{"text",
   "requestedDocType"?, "attachments"?: [{"fileName", "mediaType",
   "content" (base64)}], "clientReference"?}`` -> 201, or 200 with the
-  first message when ``clientReference`` was seen on this thread.
+  first message when ``clientReference`` was seen on this thread;
+- ``GET collaboration/threads/{id}/messages/{messageId}/attachments/{n}``:
+  the bytes of a message's n-th attachment (from 0), with its media type.
+
+The demo partners answer a document request (``requestedDocType``) at once
+with a message carrying the document (see ``partners.answer_request``).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 
 from connectors.tradinggrid.emulator import partners
 from connectors.tradinggrid.emulator.mailbox import iso
@@ -48,8 +54,8 @@ def _message_json(message: TgMessage) -> dict[str, object]:
         "text": message.text,
         "requestedDocType": message.requested_doc_type,
         "attachments": [
-            {k: a[k] for k in ("fileName", "mediaType", "size")}
-            for a in message.attachments
+            {"index": n, **{k: a[k] for k in ("fileName", "mediaType", "size")}}
+            for n, a in enumerate(message.attachments)
         ],
         "clientReference": message.client_reference,
         "createdAt": iso(message.created),
@@ -215,5 +221,29 @@ def messages(request: HttpRequest, thread_id: str, company: Company) -> HttpResp
         return JsonResponse(_message_json(earlier))
     TgThread.objects.filter(pk=found.pk).update(updated=now)
     partners.acknowledge_message(message)
+    partners.answer_request(message)
     message.refresh_from_db()
     return JsonResponse(_message_json(message), status=201)
+
+
+@grid("GET")
+def attachment(
+    request: HttpRequest, thread_id: str, message_id: str, index: str, company: Company
+) -> HttpResponse:
+    found = _thread(company, thread_id)
+    message = (
+        TgMessage.objects.filter(thread=found, pk=message_id).first()
+        if message_id.isdigit()
+        else None
+    )
+    if message is None:
+        raise ApiError(404, f"No message {message_id} on this thread.", "NOT_FOUND")
+    position = int(index) if index.isdigit() else -1
+    if not 0 <= position < len(message.attachments):
+        raise ApiError(404, f"The message has no attachment {index}.", "NOT_FOUND")
+    item = message.attachments[position]
+    answer = HttpResponse(
+        base64.b64decode(item["content"]), content_type=item["mediaType"]
+    )
+    answer["Content-Disposition"] = content_disposition_header(True, item["fileName"])
+    return answer

@@ -7,14 +7,22 @@
   collaboration thread about the shipment.
 - The demo distributor (EDIFACT) answers ORDERS with ORDRSP (BGM+231, the
   order number echoed, response code 29 "accepted").
-- Both acknowledge each collaboration message as soon as it arrives.
+- Both acknowledge each collaboration message as soon as it arrives, and
+  answer a document request on its thread with the document attached (a
+  one-page PDF named after the document type and the reference; once per
+  thread and document), unless
+  the case reference contains ``NOREPLY``: such a partner stays silent,
+  neither acknowledging nor answering.
 """
 
 from __future__ import annotations
 
+import base64
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
+from fpdf import FPDF
 
 from connectors.tradinggrid import edi
 from connectors.tradinggrid.edi import Segment, Transaction
@@ -139,11 +147,55 @@ def _order_response(record: TgTransaction, order: Transaction) -> None:
     network.reply(DISTRIBUTOR.id, record.sender_company, payload, record.transaction_id)
 
 
+def answer_request(message: TgMessage) -> None:
+    """A demo partner sends what it was asked for on the same thread."""
+    thread = message.thread
+    asked = message.requested_doc_type
+    if not asked or message.author_company_id != thread.company_id:
+        return
+    partner = thread.partner_company_id
+    reference = thread.case_reference.removeprefix(f"REQ-{asked}-")
+    if partner not in (RETAILER.id, DISTRIBUTOR.id) or "NOREPLY" in reference:
+        return
+    name = f"{asked}-{reference}.pdf"
+    answered = TgMessage.objects.filter(thread=thread, author_company_id=partner)
+    if any(a["fileName"] == name for m in answered for a in m.attachments):
+        return  # asked again: it was sent already
+    text = f"{asked} for {reference}, from {partner}"
+    TgMessage.objects.create(
+        thread=thread,
+        author_company_id=partner,
+        text=f"Here is the {asked} for {reference}.",
+        attachments=[
+            {
+                "fileName": name,
+                "mediaType": "application/pdf",
+                "size": len(pdf := one_page_pdf(text)),
+                "content": base64.b64encode(pdf).decode(),
+            }
+        ],
+        created=timezone.now(),
+        acknowledged=timezone.now(),
+    )
+
+
+def one_page_pdf(text: str) -> bytes:
+    """A one-page PDF showing ``text`` (fixed date: the same text gives the
+    same bytes)."""
+    pdf = FPDF(format="A4")
+    pdf.set_creation_date(datetime(2026, 1, 1, tzinfo=UTC))
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    pdf.multi_cell(0, 8, text.encode("latin-1", "replace").decode("latin-1"))
+    return bytes(pdf.output())
+
+
 def acknowledge_message(message: TgMessage) -> None:
     """A demo partner reads every message at once."""
     if message.author_company_id != message.thread.company_id:
         partner = message.thread.company_id
     else:
         partner = message.thread.partner_company_id
-    if partner in (RETAILER.id, DISTRIBUTOR.id):
+    silent = "NOREPLY" in message.thread.case_reference
+    if partner in (RETAILER.id, DISTRIBUTOR.id) and not silent:
         TgMessage.objects.filter(pk=message.pk).update(acknowledged=timezone.now())

@@ -8,9 +8,9 @@ import base64
 import pytest
 
 from connectors.base import ActionContext, Document
-from connectors.errors import PermanentError
+from connectors.errors import PermanentError, TransientError
 from connectors.tradinggrid.sandbox.models import TgMessage, TgThread
-from tests.connectors.tradinggrid.conftest import RETAILER, run
+from tests.connectors.tradinggrid.conftest import DISTRIBUTOR, RETAILER, run
 
 pytestmark = [
     pytest.mark.urls("tests.connectors.tradinggrid.sandbox_urls"),
@@ -112,7 +112,8 @@ def test_a_document_is_requested_on_the_thread_of_its_reference(tg):
         key="run-9:ask",
     )
 
-    # then both requests went to the one thread of PO-1001
+    # then both requests went to the one thread of PO-1001, which the
+    # retailer answered once with the document
     thread = TgThread.objects.get()
     assert thread.subject == "Request for 856 PO-1001"
     assert thread.case_reference == "REQ-856-PO-1001"
@@ -121,8 +122,79 @@ def test_a_document_is_requested_on_the_thread_of_its_reference(tg):
     messages = TgMessage.objects.order_by("id")
     assert [(m.text, m.requested_doc_type) for m in messages] == [
         ("Please send the 856 for PO-1001.", "856"),
+        ("Here is the 856 for PO-1001.", ""),
         ("Please send the 856 for PO-1001.", "856"),
     ]
+
+    # and collecting what the partner sent hands over its PDF
+    fetched, documents = tg.run_action(
+        "fetch_documents",
+        {"thread_id": asked["thread_id"]},
+        ActionContext(idempotency_key="run-8:fetch"),
+    )
+    assert fetched["partner_address"] == RETAILER
+    assert [(f["file_name"], f["media_type"]) for f in fetched["files"]] == [
+        ("856-PO-1001.pdf", "application/pdf")
+    ]
+    (pdf,) = documents
+    content = b"".join(pdf)
+    assert content.startswith(b"%PDF-") and len(content) == fetched["files"][0]["size"]
+
+
+def test_collecting_from_a_silent_partner_waits_and_says_so(tg):
+    asked = run(
+        tg,
+        "request_document",
+        {"partner_address": RETAILER, "doc_type": "TAX", "reference": "NOREPLY-1"},
+    )
+
+    with pytest.raises(TransientError) as waiting:
+        run(tg, "fetch_documents", {"thread_id": asked["thread_id"]})
+
+    assert waiting.value.message == (
+        "ZZ:DEMORETAILER has not sent anything on “Request for TAX NOREPLY-1” "
+        "yet: the step will look again later."
+    )
+    assert asked["partner_acknowledged"] is False
+
+
+def test_a_recall_reaches_each_partner_and_acknowledgements_are_counted(tg):
+    recall = {
+        "partner_addresses": [RETAILER, DISTRIBUTOR, RETAILER],
+        "subject": "Recall of batch B-77",
+        "case_reference": "RECALL-B-77",
+        "text": "Stop selling batch B-77 and confirm the quantities you hold.",
+    }
+
+    first = run(tg, "notify_partners", recall, key="run-3:recall")
+    again = run(tg, "notify_partners", recall, key="run-3:recall")  # a retry
+
+    assert first == again
+    assert [t["partner_address"] for t in first["threads"]] == [RETAILER, DISTRIBUTOR]
+    assert TgThread.objects.filter(case_reference="RECALL-B-77").count() == 2
+    assert TgMessage.objects.count() == 2
+    counted = run(tg, "acknowledgements", {"case_reference": "RECALL-B-77"})
+    assert counted == {
+        "case_reference": "RECALL-B-77",
+        "acknowledged": [RETAILER, DISTRIBUTOR],
+        "pending": [],
+        "all_acknowledged": True,
+        "summary": "2 of 2 partners acknowledged",
+    }
+    silent = run(
+        tg,
+        "notify_partners",
+        {
+            **recall,
+            "case_reference": "RECALL-NOREPLY",
+            "partner_addresses": [DISTRIBUTOR],
+        },
+    )
+    assert silent["threads"][0]["acknowledged"] is False
+    assert (
+        run(tg, "acknowledgements", {"case_reference": "RECALL-NOREPLY"})["summary"]
+        == "0 of 1 partners acknowledged; waiting for ZZZ:DEMODIST"
+    )
 
 
 def test_an_856_is_followed_by_a_delay_notice_on_a_thread(tg):

@@ -218,17 +218,29 @@ class WorkspaceStep(_WorkspaceStep):
 
 class FileStep(_WorkspaceStep):
     """File a document into its business object's workspace as one of the
-    checklist's document types (the workspace is found or created first).
-    ``mapping`` sets more upload fields (name, description, categories);
+    checklist's document types (the workspace is found or created first):
+    ``document_type`` names it, or ``document_type_from`` is an expression
+    that gives it run by run (e.g. the type a partner sent). ``mapping``
+    sets more upload fields (name, description, categories);
     ``valid_until`` is an expression for the document's expiry date."""
 
     type: Literal["file"]
     document: str = "trigger"
-    document_type: str = Field(min_length=1)
+    document_type: str = ""
+    document_type_from: str = Field("", description="Expression.")
     mapping: list[dict[str, Any]] = Field(default_factory=list)
     valid_until: str = ""
     transfer: TransferDef = Field(default_factory=TransferDef)
     retry: RetryDef = Field(default_factory=RetryDef)
+
+
+    @model_validator(mode="after")
+    def _one_document_type(self) -> FileStep:
+        if bool(self.document_type) == bool(self.document_type_from):
+            raise ValueError(
+                "give the document type, or the expression that gives it (not both)"
+            )
+        return self
 
 
 class SyncStep(_WorkspaceStep):

@@ -188,8 +188,10 @@ def _workspace_problems(steps: list[Any], trigger: Any) -> list[str]:
                 f"Step “{step.label}”: there is no workspace type "
                 f"“{step.workspace_type}”."
             )
-        elif isinstance(step, FileStep) and (
-            step.document_type not in types[step.workspace_type]
+        elif (
+            isinstance(step, FileStep)
+            and step.document_type
+            and step.document_type not in types[step.workspace_type]
         ):
             problems.append(
                 f"Step “{step.label}”: the workspace type “{step.workspace_type}” "

@@ -15,8 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import Actor, EventType, record
@@ -67,6 +70,21 @@ def workspace_type(key: str) -> WorkspaceType:
             "choose another type in the flow."
         )
     return found
+
+
+def access_url(workspace: Workspace, document_type: str) -> str:
+    """Where a business application reads the current approved version of
+    the workspace's ``document_type`` (the document access endpoint);
+    absolute when ``XCONNECTOR_BASE_URL`` is set."""
+    query = urlencode(
+        {
+            "type": workspace.workspace_type.key,
+            "key": workspace.business_key,
+            "document": document_type,
+        }
+    )
+    base = (getattr(settings, "XCONNECTOR_BASE_URL", "") or "").rstrip("/")
+    return f"{base}{reverse('workspace-document-access')}?{query}"
 
 
 def requirement_for(wtype: WorkspaceType, document_type: str) -> DocumentRequirement:

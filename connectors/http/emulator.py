@@ -14,8 +14,11 @@
 and ``orders/<id>``, ``health``, ``secure/orders`` (bearer token, API key,
 basic or an OAuth token from ``oauth/token``), ``busy`` (429 with
 Retry-After), ``broken`` (500), ``maintenance`` (503), ``slow?seconds=``,
-``v1/orders`` (a permanent redirect), ``echo`` (POST/PUT/PATCH) and
-``documents/<name>`` (a download). Errors are JSON: ``{"error", "message"}``.
+``v1/orders`` (a permanent redirect), ``echo`` (POST/PUT/PATCH),
+``documents/<name>`` (a download) and ``sms/messages`` (an SMS gateway:
+POST ``{"to": "+E.164 number", "text"}`` -> 201 ``{"id", "to", "status":
+"queued", "segments"}``; the same ``Idempotency-Key`` gives the same id).
+Errors are JSON: ``{"error", "message"}``.
 
 The sandbox credentials below are public demo values, not secrets.
 """
@@ -25,7 +28,9 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import hashlib
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -377,6 +382,40 @@ def echo(request: HttpRequest) -> HttpResponse:
     return JsonResponse(answer)
 
 
+SMS_NUMBER = re.compile(r"^\+[1-9]\d{7,14}$")
+
+
+@api("POST")
+def sms(request: HttpRequest) -> HttpResponse:
+    """Queue one text message (nothing is sent: this is a sandbox)."""
+    try:
+        body = json.loads(request.body or b"null")
+    except ValueError:
+        return _error(400, "bad_json", "The body is not valid JSON.")
+    if not isinstance(body, dict):
+        return _error(400, "bad_json", "The body must be a JSON object.")
+    to, text = str(body.get("to") or ""), str(body.get("text") or "")
+    if not SMS_NUMBER.match(to):
+        return _error(
+            422,
+            "invalid_number",
+            f"“{to}” is not a mobile number in international form, e.g. "
+            "+4915123456789.",
+        )
+    if not text.strip() or len(text) > 1600:
+        return _error(422, "invalid_text", "text must have 1 to 1600 characters.")
+    seed = request.headers.get("Idempotency-Key") or f"{to}:{text}:{time.time_ns()}"
+    return JsonResponse(
+        {
+            "id": "sms-" + hashlib.sha256(seed.encode()).hexdigest()[:16],
+            "to": to,
+            "status": "queued",
+            "segments": -(-len(text) // 160),
+        },
+        status=201,
+    )
+
+
 @api("GET")
 def document(request: HttpRequest, name: str) -> HttpResponse:
     """A text document named ``name``; ``?bytes=N`` makes it N bytes long."""
@@ -419,5 +458,6 @@ urlpatterns = [
     path("maintenance", maintenance, name="maintenance"),
     path("slow", slow, name="slow"),
     path("echo", echo, name="echo"),
+    path("sms/messages", sms, name="sms"),
     path("documents/<str:name>", document, name="document"),
 ]

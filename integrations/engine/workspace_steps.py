@@ -50,6 +50,10 @@ def find_or_create_workspace(execution: Execution, step: WorkspaceStep) -> Done:
             "created": created,
             "checklist": checklist.summary,
             "complete": checklist.complete,
+            "access_urls": {
+                r.document_type: workspaces.access_url(workspace, r.document_type)
+                for r in wtype.requirements.all()
+            },
         },
     )
 
@@ -61,7 +65,8 @@ def file_document(execution: Execution, step: FileStep) -> Done:
 
     scope = execution.scope()
     wtype = workspaces.workspace_type(step.workspace_type)
-    requirement = workspaces.requirement_for(wtype, step.document_type)
+    document_type = step.document_type or _text(step, step.document_type_from, scope)
+    requirement = workspaces.requirement_for(wtype, document_type)
     valid_until = _date(step, step.valid_until, scope)
     workspace, _ = _workspace(execution, step, wtype, scope, [])
     upload = ActionStep(
@@ -102,6 +107,7 @@ def file_document(execution: Execution, step: FileStep) -> Done:
         **output,
         "workspace_id": workspace.pk,
         "document_type": requirement.document_type,
+        "access_url": workspaces.access_url(workspace, requirement.document_type),
         "checklist": checklist.summary,
         "complete": checklist.complete,
     }

@@ -38,6 +38,7 @@ VERSION = {
 INVOICE_LETTER = uuid.UUID("6f1c2b7e-5a43-4d1e-9b0a-1c2d3e4f5a01")
 WELCOME_LETTER = uuid.UUID("6f1c2b7e-5a43-4d1e-9b0a-1c2d3e4f5a02")
 CONTRACT_RENEWAL = uuid.UUID("6f1c2b7e-5a43-4d1e-9b0a-1c2d3e4f5a03")
+CASE_DECISION = uuid.UUID("6f1c2b7e-5a43-4d1e-9b0a-1c2d3e4f5a04")
 
 SEED: list[dict[str, Any]] = [
     {
@@ -98,6 +99,21 @@ SEED: list[dict[str, Any]] = [
             "closing": "Kind regards,\nAcme Contracts",
         },
         "queues": ["PDF", "PRINT"],
+    },
+    {
+        "id": CASE_DECISION,
+        "name": "Case decision",
+        "description": "Tells a customer what was decided on their case.",
+        "state": CommunicationState.APPROVED,
+        "service_name": "CaseBatch",
+        "required_fields": ["customerName", "caseNumber", "decision"],
+        "optional_fields": ["customerNumber", "email", "dueDate"],
+        "content_blocks": {
+            "greeting": "Dear {customerName},",
+            "body": "About your case {caseNumber}: {decision}",
+            "closing": "Kind regards,\nAcme Claims",
+        },
+        "queues": ["PDF", "EMAIL", "PRINT"],
     },
 ]
 

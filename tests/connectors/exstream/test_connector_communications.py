@@ -6,6 +6,7 @@ import pytest
 
 from connectors.errors import PermanentError
 from connectors.exstream.emulator.state import (
+    CASE_DECISION,
     CONTRACT_RENEWAL,
     INVOICE_LETTER,
     WELCOME_LETTER,
@@ -37,13 +38,14 @@ def test_every_communication_is_listed_page_by_page(exstream):
     listed = run(exstream, "list_communications", {"page_size": 1})[0]
 
     # then
-    assert listed["total"] == 3
+    assert listed["total"] == 4
     assert names_and_states(listed) == [
+        ("Case decision", "APPROVED"),
         ("Contract renewal", "REVIEW"),
         ("Invoice letter", "APPROVED"),
         ("Welcome letter", "APPROVED"),
     ]
-    assert listed["communications"][1] == {
+    assert listed["communications"][2] == {
         "id": str(INVOICE_LETTER),
         "name": "Invoice letter",
         "state": "APPROVED",
@@ -66,6 +68,7 @@ def test_communications_are_listed_by_state(exstream):
 
     # then
     assert [c["id"] for c in approved["communications"]] == [
+        str(CASE_DECISION),
         str(INVOICE_LETTER),
         str(WELCOME_LETTER),
     ]

@@ -29,7 +29,7 @@ def test_an_expired_token_is_renewed_once_and_the_call_repeated(exstream, sandbo
     listed = list_all(exstream)
 
     # then
-    assert listed["total"] == 3
+    assert listed["total"] == 4
     assert ExstreamToken.objects.count() == 2
 
 
@@ -65,7 +65,7 @@ def test_too_many_requests_is_transient_with_the_wait_exstream_asked_for(
     assert raised.value.message == (
         "Exstream received too many requests (HTTP 429). It asked to wait 7 seconds."
     )
-    assert list_all(exstream)["total"] == 3  # the fault was used up
+    assert list_all(exstream)["total"] == 4  # the fault was used up
 
 
 @pytest.mark.parametrize("status", [500, 503])

@@ -10,7 +10,7 @@ import requests
 from pypdf import PdfReader
 
 from connectors.exstream.emulator.state import (
-    INVOICE_LETTER,
+    CASE_DECISION,
     SANDBOX_CLIENT_ID,
     SANDBOX_CLIENT_SECRET,
     WELCOME_LETTER,
@@ -233,8 +233,8 @@ def test_an_empty_batch_is_refused_and_das_pages_by_state(sandbox_url, settings)
         "The driver data holds no customer record."
     )
     page = listed.json()
-    assert (page["count"], page["offset"], page["total"]) == (1, 0, 2)
-    assert page["data"][0]["id"] == str(INVOICE_LETTER)
+    assert (page["count"], page["offset"], page["total"]) == (1, 0, 3)
+    assert page["data"][0]["id"] == str(CASE_DECISION)
     assert page["data"][0]["type"] == "exstrapplication"
 
 

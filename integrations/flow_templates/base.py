@@ -120,3 +120,39 @@ def by_table(target: str, expression: str, table: str, default: Any) -> dict[str
 
 ECM = Slot("ecm", "otcs", "Content Server", "Where the documents are filed.")
 CRM = Slot("crm", "dynamics", "Dynamics 365", "Where the accounts and deals live.")
+EXSTREAM = Slot(
+    "exstream", "exstream", "Exstream", "Where communications are generated."
+)
+GRID = Slot("grid", "tradinggrid", "Trading Grid", "Where the trading partners are.")
+
+
+def communication(name: str, listed: str = "letters") -> str:
+    """The id of the communication ``name`` in the step ``listed`` (a
+    ``list_communications``)."""
+    return f'steps.{listed}.communications[name="{name}"].id'
+
+
+def list_approved(connection: int, key: str = "letters") -> dict[str, Any]:
+    """A step that lists Exstream's approved communications, so that later
+    steps find one by name (``communication``)."""
+    return {
+        "key": key,
+        "name": "Find the approved communications",
+        "type": "action",
+        "connection": connection,
+        "action": "list_communications",
+        "mapping": [rule("state", '"APPROVED"')],
+    }
+
+
+def preset(key: str) -> Callable[[Mapping[str, Connection], Any], None]:
+    """A ``prepare`` that makes the preset workspace type ``key`` on the
+    chosen Content Server connection (the slot ``ecm``), when missing."""
+
+    def prepare(connections: Mapping[str, Connection], user: Any) -> None:
+        from audit.services import Actor
+        from workspaces.presets import ensure_type
+
+        ensure_type(key, connections["ecm"], Actor.user(user))
+
+    return prepare

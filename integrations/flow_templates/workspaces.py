@@ -11,6 +11,7 @@ from integrations.flow_templates.base import (
     ECM,
     FlowTemplate,
     Slot,
+    preset,
     rule,
 )
 
@@ -132,13 +133,6 @@ def evidence_checklist(c: Mapping[str, int]) -> dict[str, Any]:
     }
 
 
-def supplier_type(connections: Mapping[str, Connection], user: Any) -> None:
-    from audit.services import Actor
-    from workspaces.presets import ensure_type
-
-    ensure_type("supplier", connections["ecm"], Actor.user(user))
-
-
 def customer_type(connections: Mapping[str, Connection], user: Any) -> None:
     from audit.services import Actor
     from workspaces.presets import ensure_customer_type
@@ -208,6 +202,6 @@ TEMPLATES = (
         group="Business workspaces",
         slots=(CRM, ECM),
         build=evidence_checklist,
-        prepare=supplier_type,
+        prepare=preset("supplier"),
     ),
 )

@@ -233,7 +233,6 @@ class FileStep(_WorkspaceStep):
     transfer: TransferDef = Field(default_factory=TransferDef)
     retry: RetryDef = Field(default_factory=RetryDef)
 
-
     @model_validator(mode="after")
     def _one_document_type(self) -> FileStep:
         if bool(self.document_type) == bool(self.document_type_from):

@@ -341,6 +341,14 @@ CELERY_WORKER_SEND_TASK_EVENTS = False
 # A worker that has not written a heartbeat for this long is reported as down.
 XCONNECTOR_HEARTBEAT_INTERVAL = env_int("XCONNECTOR_HEARTBEAT_INTERVAL", 30, minimum=5)
 
+# Where people and business applications reach this installation, for the
+# links xConnector hands out (task e-mails, document links written back to
+# business records); `make run` sets it to the demo's address.
+XCONNECTOR_BASE_URL = env_str(
+    "XCONNECTOR_BASE_URL",
+    f"http://{env_str('XCONNECTOR_BIND')}" if env_str("XCONNECTOR_BIND") else "",
+)
+
 # --- Observability ----------------------------------------------------------
 XCONNECTOR_METRICS_TOKEN = env_str("XCONNECTOR_METRICS_TOKEN")
 LOG_LEVEL = env_choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO")

@@ -122,6 +122,19 @@ class DocumentActions:
                 f"/sharepointdocumentlocations({record_key(data.parent_location_id)})"
             )
         entity_set = "sharepointdocumentlocations"
+        if data.absolute_url:
+            # The same link on the same record (a document sent again) is
+            # the location made before, not a second line in Documents.
+            url = data.absolute_url.replace("'", "''")
+            query = {
+                "$filter": f"_regardingobjectid_value eq {regarding} and "
+                f"absoluteurl eq '{url}'",
+                "$top": "1",
+            }
+            for page in self.client.pages(entity_set, query, page_size=1):
+                for found in page.get("value") or []:
+                    return CreateOut.of(entity_set, found, created=False)
+                break
         record_id = stable_id(self.connection_id, entity_set, context.idempotency_key)
         record, created = self.client.create_once(entity_set, record_id, values)
         return CreateOut.of(entity_set, record, created=created)

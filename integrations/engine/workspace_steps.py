@@ -50,6 +50,7 @@ def find_or_create_workspace(execution: Execution, step: WorkspaceStep) -> Done:
             "created": created,
             "checklist": checklist.summary,
             "complete": checklist.complete,
+            "documents": checklist.states(),
             "access_urls": {
                 r.document_type: workspaces.access_url(workspace, r.document_type)
                 for r in wtype.requirements.all()

@@ -107,7 +107,13 @@ TABLES: dict[str, Table] = {
             "opportunities",
             "opportunity",
             "name",
-            {"name": S, "estimatedvalue": D, "estimatedclosedate": "Date"},
+            {
+                "name": S,
+                "estimatedvalue": D,
+                "estimatedclosedate": "Date",
+                "stepname": S,
+                "description": S,
+            },
             _CUSTOMER,
         ),
         _table(
@@ -163,6 +169,15 @@ TABLES: dict[str, Table] = {
             {
                 "regardingobjectid_account": ("accounts", "_regardingobjectid_value"),
                 "regardingobjectid_contact": ("contacts", "_regardingobjectid_value"),
+                "regardingobjectid_opportunity": (
+                    "opportunities",
+                    "_regardingobjectid_value",
+                ),
+                "regardingobjectid_salesorder": (
+                    "salesorders",
+                    "_regardingobjectid_value",
+                ),
+                "regardingobjectid_incident": ("incidents", "_regardingobjectid_value"),
                 "parentsiteorlocation_sharepointsite": (
                     "sharepointsites",
                     "_parentsiteorlocation_value",

@@ -31,6 +31,24 @@ def use(key: str, user: Any, **connections: Any) -> Flow:
     return flow_templates.instantiate(key, connections, user)
 
 
+# The template keys of USE_CASES.md (the ids in brackets), in its order.
+USE_CASE_KEYS = [
+    "capture-to-ecm", "exstream-archive", "workspace-on-create", "contract-sync",
+    "metadata-sync", "evidence-checklist", "transaction-docs", "document-access",
+    "event-to-communication", "case-correspondence", "communication-approval",
+    "channel-routing", "delivery-feedback", "governed-content", "partner-case",
+    "po-exception", "partner-contract", "shipment-issue", "supplier-onboarding",
+    "quality-incident", "order-reconciliation", "deal-approval",
+]  # fmt: skip
+
+
+def test_every_use_case_has_its_template():
+    keys = [template.key for template in flow_templates.all_templates()]
+
+    assert sorted(keys) == sorted(USE_CASE_KEYS)
+    assert len(set(keys)) == len(keys)
+
+
 def test_the_gallery_shows_every_template_with_its_systems(admin_client):
     page = admin_client.get("/flows/templates/").content.decode()
 

@@ -35,6 +35,11 @@ def key_fields(transaction: Transaction) -> dict[str, str]:
         put(SHIPMENT_ID, first["BSN"].get(2))
         prf = first.get("PRF")
         put(PO_NUMBER, prf.get(1) if prf else "")
+    elif kind == "214" and "B10" in first:  # a carrier's shipment status
+        put(SHIPMENT_ID, first["B10"].get(2))
+        for segment in transaction.segments:
+            if segment.tag == "L11" and segment.get(2) == "PO":
+                put(PO_NUMBER, segment.get(1))
     elif kind == "810" and "BIG" in first:
         put(INVOICE_NUMBER, first["BIG"].get(2))
         put(PO_NUMBER, first["BIG"].get(4))

@@ -44,5 +44,10 @@ urlpatterns = [
     ),
     path("visibility_transaction_search", lens.transaction_search, name="lens"),
     path("_sandbox/faults", community.faults, name="faults"),
+    path(
+        "_sandbox/partner-documents",
+        community.partner_document,
+        name="partner-documents",
+    ),
     path("_sandbox/tokens/expire", community.expire_tokens, name="expire-tokens"),
 ]

@@ -5,6 +5,10 @@ sandbox's own controls (faults, token expiry).
 "seconds": 2}`` makes the next call answer 429 with ``Retry-After: 2``;
 ``DELETE`` clears the queue. ``POST _sandbox/tokens/expire`` expires every
 token at once, so a client's renewal can be tested.
+``POST _sandbox/partner-documents`` ``{"from": "ZZ:DEMORETAILER",
+"content": "ST*214*0001~..."}`` makes a demo partner send bare X12 or
+EDIFACT segments to the sandbox supplier's mailbox, in an envelope of its
+own (a carrier's shipment status, say), as the partner's system would.
 """
 
 from __future__ import annotations
@@ -150,3 +154,32 @@ def faults(request: HttpRequest) -> HttpResponse:
 def expire_tokens(request: HttpRequest) -> HttpResponse:
     """Sandbox only: every token issued so far stops working."""
     return JsonResponse({"expired": state.expire_tokens()})
+
+
+@grid("POST", signed_in=False, faults=False)
+def partner_document(request: HttpRequest) -> HttpResponse:
+    """Sandbox only: a demo partner sends a document to the supplier."""
+    from connectors.tradinggrid import edi
+    from connectors.tradinggrid.emulator import network
+
+    values = json_body(request)
+    sender = state.company_by_address(str(values.get("from") or ""))
+    if sender is None or sender.id == state.SUPPLIER.id:
+        raise ApiError(
+            400, "from must be the address of a demo partner.", "BAD_REQUEST"
+        )
+    content = str(values.get("content") or "").strip()
+    standard = {"ST*": edi.X12, "UNH": edi.EDIFACT}.get(content[:3])
+    if standard is None:
+        raise ApiError(
+            400, "content must be bare X12 (ST...) or EDIFACT (UNH...).", "BAD_REQUEST"
+        )
+    try:
+        transactions = edi.segments_from_text(content, standard)
+    except edi.EdiError as problem:
+        raise ApiError(400, str(problem), "BAD_REQUEST") from None
+    control = edi.control_number(f"sandbox:{sender.id}:{content}")
+    build = edi.build_x12 if standard == edi.X12 else edi.build_edifact
+    payload = build(sender.address, state.SUPPLIER.address, control, transactions)
+    record = network.reply(sender.id, state.SUPPLIER.id, payload, "")
+    return JsonResponse({"transactionId": record.transaction_id}, status=201)

@@ -13,6 +13,10 @@ from audit.services import Actor
 from connectors import services
 from connectors.models import Connection
 
+PRINT_PROVIDER = "Print provider (sandbox folder)"
+SMS_GATEWAY = "SMS gateway (sandbox)"
+EXSTREAM_EVENTS_SECRET = "sandbox-delivery-events"  # noqa: S105 - demo value
+
 
 def demo_connections(base_url: str) -> list[dict[str, Any]]:
     sandbox = f"{base_url.rstrip('/')}/sandbox"
@@ -84,7 +88,10 @@ def demo_connections(base_url: str) -> list[dict[str, Any]]:
                 "client_id": "xconnector",
                 "domain": "sandbox",
             },
-            "secrets": {"client_secret": "sandbox-secret"},
+            "secrets": {
+                "client_secret": "sandbox-secret",
+                "webhook_secret": EXSTREAM_EVENTS_SECRET,
+            },
         },
         {
             "connector_key": "tradinggrid",
@@ -97,6 +104,20 @@ def demo_connections(base_url: str) -> list[dict[str, Any]]:
                 "consumer_key": "sandbox-consumer",
             },
             "secrets": {"consumer_secret": "sandbox-secret"},
+        },
+        {
+            "connector_key": "files",
+            "name": PRINT_PROVIDER,
+            "description": "The folder the print provider collects letters from.",
+            "settings": {"folder": "outbound/print"},
+            "secrets": {},
+        },
+        {
+            "connector_key": "http",
+            "name": SMS_GATEWAY,
+            "description": "The emulated SMS gateway under /sandbox/http/sms/.",
+            "settings": {"base_url": f"{sandbox}/http/", "health_path": "health"},
+            "secrets": {},
         },
     ]
 

@@ -64,7 +64,7 @@ def test_the_demo_connections_work_against_the_emulators(
     call_command("seed_demo", base_url="http://127.0.0.1:9")  # an earlier BIND
     call_command("seed_demo", base_url=live_server.url)
 
-    assert "Demo connections: 8 (Content Server (sandbox), Orders API (sandbox)" in (
+    assert "Demo connections: 10 (Content Server (sandbox), Orders API (sandbox)" in (
         capsys.readouterr().out
     )
     outcomes = {
@@ -78,6 +78,8 @@ def test_the_demo_connections_work_against_the_emulators(
         "Notifications (local outbox)": True,
         "Orders API (sandbox)": True,
         "Partner webhooks": True,
+        "Print provider (sandbox folder)": True,
+        "SMS gateway (sandbox)": True,
         "Scanner drop folder": True,
         "Trading Grid (sandbox)": True,
     }

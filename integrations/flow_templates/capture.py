@@ -196,7 +196,7 @@ TEMPLATES = (
                 "system": "Billing",
                 "type": "invoice",
                 "number": "INV-1001",
-                "path": "documents/contract-ACC-1001.txt",
+                "path": "documents/INV-1001.txt",
                 "legal_hold": False,
             }
         },

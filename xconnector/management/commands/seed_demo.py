@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from connectors.demo import seed_demo_connections
 from integrations.demo import seed_demo_flows
+from integrations.demo_templates import seed_template_flows
 from workspaces.demo import seed_demo_types
 from xconnector.demo import seed_demo_users
 
@@ -36,6 +37,7 @@ class Command(BaseCommand):
         connections = seed_demo_connections(options["base_url"])
         types = seed_demo_types(connections)
         flows = seed_demo_flows(connections)
+        from_templates = seed_template_flows(connections, options["base_url"])
         self.stdout.write("Demo logins (demo only; kept in var/demo_logins.json):")
         for login in logins:
             self.stdout.write(
@@ -50,4 +52,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"Demo flows: {len(flows)} ({', '.join(f.name for f in flows)})."
+        )
+        self.stdout.write(
+            f"Flows from templates: {len(from_templates)}, one per use case, "
+            "each with a demo run."
         )

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from integrations.definition import Definition
 from integrations.engine.claims import enqueue
+from integrations.mapping import evaluate
 from integrations.models import Flow, FlowRun, FlowVersion, RunStatus
 
 _definitions: dict[tuple[int, str], Definition] = {}
@@ -27,6 +28,19 @@ def definition_of(version: FlowVersion) -> Definition:
             _definitions.clear()
         parsed = _definitions[key] = Definition.model_validate(version.definition)
     return parsed
+
+
+def business_key_of(version: FlowVersion, payload: dict[str, Any]) -> str:
+    """The flow's business key on the trigger's data ("" when it has none
+    or the data lacks what it names: the key only labels the run)."""
+    expression = (version.definition or {}).get("business_key") or ""
+    if not expression:
+        return ""
+    try:
+        value = evaluate(expression, {"trigger": payload})
+    except ValueError:
+        return ""
+    return "" if value in (None, "") else str(value)[:300]
 
 
 def create_run(
@@ -61,6 +75,7 @@ def create_run(
     run = FlowRun(
         flow=flow,
         version=version,
+        business_key=business_key_of(version, payload),
         status=status,
         trigger_kind=trigger_kind,
         event_id=event_id[:300],

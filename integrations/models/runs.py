@@ -72,6 +72,9 @@ class FlowRun(models.Model):
     event_id = models.CharField(max_length=300, blank=True)
     # The stable identity of what the run carries, kept across replays.
     source_ref = models.CharField(max_length=300, blank=True)
+    # What the run is about (the flow's ``business_key`` on the trigger
+    # data, e.g. "invoice:INV-1001"), for finding runs by business object.
+    business_key = models.CharField(max_length=300, blank=True)
     payload = models.JSONField(default=dict, blank=True)
     context = models.JSONField(default=dict, blank=True)
     checkpoint = models.PositiveIntegerField(default=0)
@@ -123,6 +126,7 @@ class FlowRun(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="run_due"),
             models.Index(fields=["flow", "status"], name="run_flow_status"),
+            models.Index(fields=["business_key"], name="run_business_key"),
         ]
         permissions = [
             ("replay_flowrun", "Can replay a run"),

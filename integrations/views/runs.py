@@ -168,6 +168,15 @@ def last_day_counts(runs: QuerySet[FlowRun]) -> dict[str, int]:
 # --- The list --------------------------------------------------------------------
 
 
+# The "started" filter of the runs list: key -> (label, how far back).
+PERIODS = {
+    "1h": ("In the last hour", timedelta(hours=1)),
+    "24h": ("In the last 24 hours", timedelta(hours=24)),
+    "7d": ("In the last 7 days", timedelta(days=7)),
+    "30d": ("In the last 30 days", timedelta(days=30)),
+}
+
+
 @login_required
 @permission_required("integrations.view_flowrun", raise_exception=True)
 def run_list(request: HttpRequest) -> HttpResponse:
@@ -177,12 +186,19 @@ def run_list(request: HttpRequest) -> HttpResponse:
     flow_id = request.GET.get("flow", "")
     flow_id = int(flow_id) if flow_id.isdigit() else None
     query = request.GET.get("q", "").strip()
+    since_key = request.GET.get("since", "")
+    if since_key not in PERIODS:
+        since_key = ""
 
     runs = FlowRun.objects.all()
     if flow_id:
         runs = runs.filter(flow_id=flow_id)
     if query:
-        runs = runs.filter(event_id__icontains=query)
+        runs = runs.filter(
+            Q(business_key__icontains=query) | Q(event_id__icontains=query)
+        )
+    if since_key:
+        runs = runs.filter(created_at__gte=timezone.now() - PERIODS[since_key][1])
 
     # One query for the count on every tab (flow and search still apply).
     counted = runs.aggregate(
@@ -230,6 +246,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
             ("status", status_key if status_key != "all" else ""),
             ("flow", str(flow_id or "")),
             ("q", query),
+            ("since", since_key),
         )
         if value
     }
@@ -242,6 +259,9 @@ def run_list(request: HttpRequest) -> HttpResponse:
             "flows": Flow.objects.only("pk", "name").order_by("name"),
             "flow_id": flow_id,
             "query": query,
+            "since_key": since_key,
+            "periods": [(key, label) for key, (label, _) in PERIODS.items()],
+            "live": any(run.is_active for run in page.object_list),
             "status_key": status_key,
             "filtered": bool(filters),
             "filter_query": urlencode(filters),

@@ -3,12 +3,14 @@ who sees which button, and "Run now"."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from integrations import services
 from integrations.engine.runner import execute_run
@@ -169,6 +171,43 @@ def test_the_list_pages_by_fifty(admin_client, admin_user, woken):
     assert len(first.context["page"].object_list) == 50
     assert len(second.context["page"].object_list) == 1
     assert "Older runs" in first.content.decode()
+
+
+def test_runs_are_found_by_business_object_and_by_when_they_started(
+    admin_client, admin_user, woken
+):
+    flow = services.create_flow(
+        "Pay invoices",
+        {
+            "trigger": {"type": "manual"},
+            "business_key": '"invoice:" & trigger.invoice',
+            "steps": [NOTE],
+        },
+        admin_user,
+    )
+    recent, _ = services.start_run(flow, {"invoice": "INV-1001"}, admin_user)
+    older, _ = services.start_run(flow, {"invoice": "INV-1002"}, admin_user)
+    # no invoice in the data: JSONata joins nothing to the prefix
+    unnamed, _ = services.start_run(flow, {}, admin_user)
+    FlowRun.objects.filter(pk=older.pk).update(
+        created_at=timezone.now() - timedelta(days=3)
+    )
+
+    def found(query: str) -> list[int]:
+        page = admin_client.get(f"/runs/?{query}")
+        return [run.pk for run in page.context["page"].object_list]
+
+    assert recent.business_key == "invoice:INV-1001"
+    assert unnamed.business_key == "invoice:"
+    assert found("q=INV-1002") == [older.pk]
+    assert found("q=invoice") == [unnamed.pk, recent.pk, older.pk]
+    assert found("since=24h") == [unnamed.pk, recent.pk]
+    assert found("since=7d&q=INV-") == [recent.pk, older.pk]
+    assert found("since=forever") == [unnamed.pk, recent.pk, older.pk]  # ignored
+    page = admin_client.get("/runs/").content.decode()
+    assert "invoice:INV-1001" in page
+    # queued runs on the page: the rows refresh themselves
+    assert 'hx-trigger="every 5s"' in page
 
 
 def test_no_runs_yet_says_what_a_run_is(admin_client):

@@ -12,11 +12,13 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from audit import services as audit
 from connectors.models import Connection, ConnectionStatus
+from xconnector import dashboard as figures
 from xconnector import health, metrics
 
 
@@ -62,11 +64,21 @@ class LogoutView(auth_views.LogoutView):
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "dashboard.html",
-        {"health": health.snapshot(), "connections": _connection_summary(request)},
-    )
+    user, now = request.user, timezone.now()
+    context: dict[str, Any] = {
+        "health": health.snapshot(),
+        "connections": _connection_summary(request),
+        "chart_height": figures.CHART_HEIGHT,
+    }
+    if user.has_perm("integrations.view_flowrun"):
+        context["runs"] = figures.runs_per_day(now)
+        context["documents"] = figures.documents_per_day(now)
+        context["failures"] = figures.failures_per_system(now)
+    if user.has_perm("integrations.view_reviewtask"):
+        context["tasks"] = figures.tasks_per_queue(now)
+    if user.has_perm("audit.view_auditevent"):
+        context["verification"] = figures.last_verification()
+    return render(request, "dashboard.html", context)
 
 
 def _connection_summary(request: HttpRequest) -> dict[str, object] | None:

@@ -499,6 +499,7 @@ class Execution:
             step_key=step.key,
             step_index=index,
             step_type=step.type,
+            system=system_of(step),
             attempt=self.run.step_attempt + 1,
             run_attempt=self.token,
             status=status,

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from connectors.base import ActionContext
-from connectors.errors import PermanentError
+from connectors.errors import ConnectorError, PermanentError
 from connectors.models import Connection
 from integrations import blobs
 from integrations.definition import (
@@ -253,16 +253,20 @@ def set_variables(execution: Execution, step: SetStep) -> Done:
 # --- What a reviewer must supply ------------------------------------------------
 
 
+# The system a step talks to when it has no connection of its own.
+STEP_SYSTEMS = {"workspace": "otcs", "file": "otcs", "sync": "dynamics"}
+
+
 def system_of(step: Any) -> str:
-    """The connector key of an action step's connection, for the inbox."""
-    if not isinstance(step, ActionStep):
-        return ""
-    return (
-        Connection.objects.filter(pk=step.connection)
-        .values_list("connector_key", flat=True)
-        .first()
-        or ""
-    )
+    """The connector key of the system ``step`` talks to ("" for none), for
+    the inbox and the dashboard; the connection comes from the cache the
+    step itself used."""
+    if isinstance(step, ActionStep):
+        try:
+            return connector_for(step.connection)[0].connector_key
+        except ConnectorError:
+            return ""
+    return STEP_SYSTEMS.get(step.type, "")
 
 
 def fields_to_complete(

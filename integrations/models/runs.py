@@ -161,6 +161,9 @@ class StepRun(models.Model):
     step_key = models.CharField(max_length=60)
     step_index = models.PositiveIntegerField()
     step_type = models.CharField(max_length=20)
+    # The connector of the system the step talked to ("" for steps that
+    # talk to none, such as a condition or an approval).
+    system = models.CharField(max_length=40, blank=True)
     attempt = models.PositiveIntegerField(default=1)
     run_attempt = models.PositiveIntegerField(default=1)
     status = models.CharField(max_length=20, choices=StepStatus.choices)
@@ -175,6 +178,7 @@ class StepRun(models.Model):
 
     class Meta:
         ordering = ["run", "started_at", "pk"]
+        indexes = [models.Index(fields=["finished_at"], name="steprun_finished")]
 
     def __str__(self) -> str:
         return f"{self.step_key} #{self.attempt}"

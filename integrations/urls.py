@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from integrations.views import flows, gallery, runs
+from integrations.views import flows, gallery, runs, versions
 
 flow_urls = [
     path("", flows.flow_list, name="flows"),
@@ -12,6 +12,14 @@ flow_urls = [
     path("templates/<slug:key>/", gallery.template_use, name="flow-template-use"),
     path("<int:pk>/", flows.flow_detail, name="flow-detail"),
     path("<int:pk>/run/", flows.flow_start, name="flow-start"),
+    path("<int:pk>/versions/", versions.flow_compare, name="flow-compare"),
+    path(
+        "<int:pk>/versions/<int:number>/restore/",
+        versions.flow_restore,
+        name="flow-restore",
+    ),
+    path("<int:pk>/export/", versions.flow_export, name="flow-export"),
+    path("import/", versions.flow_import, name="flow-import"),
 ]
 
 run_urls = [

@@ -114,7 +114,7 @@ def validate_definition(definition: dict[str, Any]) -> Definition:
         raise InvalidDefinition(
             [
                 describe_errors(error),
-                *_action_problems(steps, tables if isinstance(tables, dict) else {}),
+                *action_problems(steps, tables if isinstance(tables, dict) else {}),
             ]
         ) from None
     problems: list[str] = []
@@ -136,7 +136,7 @@ def validate_definition(definition: dict[str, Any]) -> Definition:
         and not Flow.objects.filter(pk=trigger.flow).exists()
     ):
         problems.append("The flow this one follows does not exist.")
-    problems += _action_problems(parsed.steps, parsed.tables)
+    problems += action_problems(parsed.steps, parsed.tables)
     problems += _workspace_problems(parsed.steps, trigger)
     if parsed.business_key:
         try:
@@ -200,7 +200,7 @@ def _workspace_problems(steps: list[Any], trigger: Any) -> list[str]:
     return problems
 
 
-def _action_problems(steps: list[Any], tables: dict[str, Any]) -> list[str]:
+def action_problems(steps: list[Any], tables: dict[str, Any]) -> list[str]:
     """What is wrong with the action steps' connections, actions and mappings."""
     problems: list[str] = []
     actions = [step for step in steps if isinstance(step, ActionStep)]

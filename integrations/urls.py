@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from integrations.views import flows, gallery, runs, versions
+from integrations.views import designer, flows, gallery, runs, versions
 
 flow_urls = [
     path("", flows.flow_list, name="flows"),
@@ -20,6 +20,43 @@ flow_urls = [
     ),
     path("<int:pk>/export/", versions.flow_export, name="flow-export"),
     path("import/", versions.flow_import, name="flow-import"),
+    path("<int:pk>/design/", designer.flow_design, name="flow-design"),
+    path("<int:pk>/design/add/", designer.design_add, name="flow-design-add"),
+    path("<int:pk>/design/undo/", designer.design_undo, name="flow-design-undo"),
+    path(
+        "<int:pk>/design/discard/", designer.design_discard, name="flow-design-discard"
+    ),
+    path(
+        "<int:pk>/design/trigger/", designer.design_trigger, name="flow-design-trigger"
+    ),
+    path(
+        "<int:pk>/design/publish/", designer.design_publish, name="flow-design-publish"
+    ),
+    path(
+        "<int:pk>/design/steps/<slug:key>/",
+        designer.design_step,
+        name="flow-design-step",
+    ),
+    path(
+        "<int:pk>/design/steps/<slug:key>/preview/",
+        designer.design_preview,
+        name="flow-design-preview",
+    ),
+    path(
+        "<int:pk>/design/steps/<slug:key>/test/",
+        designer.design_test,
+        name="flow-design-test",
+    ),
+    path(
+        "<int:pk>/design/steps/<slug:key>/move/",
+        designer.design_move,
+        name="flow-design-move",
+    ),
+    path(
+        "<int:pk>/design/steps/<slug:key>/delete/",
+        designer.design_delete,
+        name="flow-design-delete",
+    ),
 ]
 
 run_urls = [

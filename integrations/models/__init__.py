@@ -8,6 +8,7 @@ from integrations.models.flows import (
     FlowStatus,
     FlowVersion,
     FlowVersionConnection,
+    StepTest,
 )
 from integrations.models.runs import (
     AttemptOutcome,
@@ -45,6 +46,7 @@ __all__ = [
     "RunStatus",
     "StepRun",
     "StepStatus",
+    "StepTest",
     "TaskKind",
     "TaskStatus",
     "Transfer",

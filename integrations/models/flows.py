@@ -60,6 +60,21 @@ class Flow(models.Model):
     # The unguessable part of the flow's own webhook address.
     hook_token = models.CharField(max_length=64, unique=True, default=new_hook_token)
     template_key = models.CharField(max_length=60, blank=True)
+    # The designer's work in progress: saved as the admin edits (it may be
+    # incomplete), published as a new version with a note. ``draft_history``
+    # keeps the drafts before the last changes, for "Undo".
+    draft = models.JSONField(null=True, blank=True)
+    # The trigger data the designer previews and tests steps with.
+    sample = models.JSONField(null=True, blank=True)
+    draft_history = models.JSONField(default=list, blank=True)
+    draft_updated_at = models.DateTimeField(null=True, blank=True)
+    draft_updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -144,3 +159,32 @@ class FlowVersionConnection(models.Model):
     def __str__(self) -> str:
         # What "cannot be deleted: used by …" names.
         return str(self.version)
+
+
+class StepTest(models.Model):
+    """A step tried in the designer with the sample data: what went in and
+    what the system answered. Kept apart from runs: it moves no document,
+    counts in no report, and only the latest few per step are kept."""
+
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="tests")
+    step_key = models.CharField(max_length=60)
+    ok = models.BooleanField()
+    input = models.JSONField(null=True, blank=True)
+    output = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["flow", "step_key"], name="steptest_step")]
+
+    def __str__(self) -> str:
+        return f"test of {self.step_key} ({'ok' if self.ok else 'failed'})"

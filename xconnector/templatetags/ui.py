@@ -28,3 +28,12 @@ def icon(name: str, css_class: str = "") -> str:
 def as_json(value: Any) -> str:
     """Readable, indented JSON (for payloads shown to people)."""
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """``mapping[key]`` in a template (None when it is not there)."""
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None

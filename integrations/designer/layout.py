@@ -78,17 +78,12 @@ def rows(
         step = steps[i]
         row = Row(box(i))
         canvas.append(row)
-        if step.get("type") != "router":
+        targets = _paths(step, steps, i)
+        if not targets:
             i += 1
             continue
-        targets = [
-            (route.get("when", ""), route.get("goto", ""))
-            for route in step.get("routes") or []
-        ]
-        targets.append(("Otherwise", step.get("default") or ""))
         starts = sorted({index_of[key] for _, key in targets if key in index_of})
-        for condition, key in targets:
-            label = "Otherwise" if condition == "Otherwise" else f"When {condition}"
+        for label, key in targets:
             if key == END or not key:
                 row.lanes.append(Lane(label, [], then=END))
                 continue
@@ -114,3 +109,20 @@ def rows(
         # the lanes hold every step from the first target to the end
         i = len(steps) if starts else i + 1
     return canvas
+
+
+def _paths(
+    step: dict[str, Any], steps: list[dict[str, Any]], i: int
+) -> list[tuple[str, str]]:
+    """(label, first step) of each path a step opens: a router's routes and
+    default, an approval's or reconciliation's "approved" and "rejected"."""
+    if step.get("type") == "router":
+        paths = [
+            (f"When {route.get('when', '')}", route.get("goto", ""))
+            for route in step.get("routes") or []
+        ]
+        return [*paths, ("Otherwise", step.get("default") or "")]
+    if step.get("type") in ("approval", "reconcile") and step.get("on_reject"):
+        after = step.get("next") or (steps[i + 1]["key"] if i + 1 < len(steps) else END)
+        return [("When approved", after), ("When rejected", step["on_reject"])]
+    return []

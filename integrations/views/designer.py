@@ -170,6 +170,7 @@ def _panel(
                     }
                     for rule in step.get("mapping") or []
                 ],
+                "required": sorted(required),
                 "transforms": catalog.quick_transforms(tables),
                 "fields": testing.fields_of(scope),
                 "preview": testing.preview_step(flow, definition, step),

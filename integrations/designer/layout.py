@@ -83,6 +83,7 @@ def rows(
             i += 1
             continue
         starts = sorted({index_of[key] for _, key in targets if key in index_of})
+        orphans: list[Box] = []
         for label, key in targets:
             if key == END or not key:
                 row.lanes.append(Lane(label, [], then=END))
@@ -99,13 +100,15 @@ def rows(
                 jump = steps[j].get("next") or ""
                 if jump:
                     then = END if jump == END else label_of(jump)
+                    orphans += [box(k) for k in range(j + 1, stop)]
                     break
             else:
                 then = label_of(steps[stop]["key"]) if stop < len(steps) else END
             row.lanes.append(Lane(label, boxes, then=then))
         if starts and starts[0] > i + 1:  # steps only another jump reaches
-            skipped = [box(j) for j in range(i + 1, starts[0])]
-            row.lanes.append(Lane("Reached only by a jump", skipped))
+            orphans = [box(j) for j in range(i + 1, starts[0])] + orphans
+        if orphans:
+            row.lanes.append(Lane("Reached only by a jump", orphans))
         # the lanes hold every step from the first target to the end
         i = len(steps) if starts else i + 1
     return canvas

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from connectors.demo import EXSTREAM_EVENTS_SECRET, PRINT_PROVIDER, SMS_GATEWAY
 from connectors.models import Connection
-from integrations import flow_templates, services
+from integrations import demo_events, flow_templates, services
 from integrations.flow_templates import FlowTemplate
 from integrations.models import Flow
 
@@ -267,6 +267,7 @@ def seed_template_flows(connections: list[Connection], base_url: str) -> list[Fl
         flows.append(flow)
     _listen_to_exstream(base_url)
     _carrier_reports_a_delay()
+    demo_events.schedule()
     return flows
 
 

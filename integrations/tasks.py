@@ -53,3 +53,11 @@ def send_overdue_digest() -> int:
     from integrations.notifications import send_overdue_digest as send
 
     return send()
+
+
+@shared_task(name="integrations.tasks.demo_tick", ignore_result=True)
+def demo_tick() -> str:
+    """The living demo: the emulated systems produce one more event."""
+    from integrations import demo_events
+
+    return demo_events.tick()

@@ -171,6 +171,7 @@ def problems(definition: dict[str, Any]) -> tuple[dict[str, list[str]], list[str
     per_step: dict[str, list[str]] = {}
     steps = definition.get("steps") or []
     keys = {step.get("key") for step in steps}
+    actions: list[ActionStep] = []
     for step in steps:
         said: list[str] = []
         try:
@@ -179,16 +180,19 @@ def problems(definition: dict[str, Any]) -> tuple[dict[str, list[str]], list[str
             said.append(describe_errors(error))
         else:
             if isinstance(model, ActionStep):
-                prefix = f"Step “{model.label}”: "
-                for problem in services.action_problems(
-                    [model], definition.get("tables") or {}
-                ):
-                    said.append(problem.removeprefix(prefix))
+                actions.append(model)
         for target in _jumps(step):
             if target not in keys and target != "end":
                 said.append(f"It goes to “{target}”, which is not a step of this flow.")
         if said:
             per_step[str(step.get("key"))] = said
+    # the action steps' connections, actions and mappings, in one query
+    tables = definition.get("tables") or {}
+    for problem in services.action_problems(actions, tables):
+        for model in actions:
+            prefix = f"Step “{model.label}”: "
+            if problem.startswith(prefix):
+                per_step.setdefault(model.key, []).append(problem.removeprefix(prefix))
     general: list[str] = []
     try:
         TriggerDef.model_validate(definition.get("trigger") or {})

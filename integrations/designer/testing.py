@@ -119,11 +119,14 @@ def input_schema(step: dict[str, Any]) -> dict[str, Any]:
 
 
 def preview_step(
-    flow: Flow, definition: dict[str, Any], step: dict[str, Any]
+    flow: Flow,
+    definition: dict[str, Any],
+    step: dict[str, Any],
+    scope: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The mapped record of an action step on the sample, with the error of
-    each field that could not be mapped."""
-    scope = scope_for(flow, definition, step["key"])
+    """The mapped record of an action step on the sample (or ``scope``), with
+    the error of each field that could not be mapped."""
+    scope = scope if scope is not None else scope_for(flow, definition, step["key"])
     result = preview(
         step.get("mapping") or [],
         scope,

@@ -173,7 +173,7 @@ def _panel(
                 "required": sorted(required),
                 "transforms": catalog.quick_transforms(tables),
                 "fields": testing.fields_of(scope),
-                "preview": testing.preview_step(flow, definition, step),
+                "preview": testing.preview_step(flow, definition, step, scope),
                 "earlier": _earlier(definition, step["key"]),
             }
         )

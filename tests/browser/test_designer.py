@@ -67,4 +67,10 @@ def test_an_admin_changes_a_mapping_tests_the_step_and_publishes(
         "order",
         "remember",
     ]
+    # and it fits a tablet, nothing wider than the screen
+    page.set_viewport_size({"width": 768, "height": 1024})
+    page.goto(f"/flows/{flow.pk}/design/?step=order")
+    expect(page.locator("#step-title")).to_have_text("Read the order")
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth + 1")
+    screenshot(page, "designer-tablet")
     assert page_log.errors == []

@@ -16,8 +16,10 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from connectors import registry
 from connectors.base import ActionContext, describe_errors
 from connectors.errors import ConnectorError
+from connectors.models import Connection
 from integrations import flow_templates
 from integrations.definition import ActionStep, Step
 from integrations.engine.connections import connector_for
@@ -106,15 +108,18 @@ def fields_of(scope: dict[str, Any]) -> list[str]:
     return found
 
 
-def input_schema(step: dict[str, Any]) -> dict[str, Any]:
-    """The JSON Schema of an action step's input ({} when unknown)."""
+def input_schema(
+    step: dict[str, Any], connection: Connection | None = None
+) -> dict[str, Any]:
+    """The JSON Schema of an action step's input ({} when unknown), from the
+    connector's class: nothing is signed in to, no secret is read."""
     if step.get("type") != "action" or not step.get("connection"):
         return {}
-    try:
-        connector = connector_for(int(step["connection"]))[1]
-    except ConnectorError:
+    if connection is None or connection.pk != step["connection"]:
+        connection = Connection.objects.filter(pk=step["connection"]).first()
+    if connection is None or connection.connector_key not in registry.connectors():
         return {}
-    spec = connector.actions.get(str(step.get("action") or ""))
+    spec = connection.connector_class.actions.get(str(step.get("action") or ""))
     return spec.input.model_json_schema() if spec else {}
 
 
@@ -123,6 +128,7 @@ def preview_step(
     definition: dict[str, Any],
     step: dict[str, Any],
     scope: dict[str, Any] | None = None,
+    connection: Connection | None = None,
 ) -> dict[str, Any]:
     """The mapped record of an action step on the sample (or ``scope``), with
     the error of each field that could not be mapped."""
@@ -130,7 +136,7 @@ def preview_step(
     result = preview(
         step.get("mapping") or [],
         scope,
-        schema=input_schema(step) or None,
+        schema=input_schema(step, connection) or None,
         tables=definition.get("tables") or {},
     )
     return {

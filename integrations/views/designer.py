@@ -138,9 +138,9 @@ def _panel(
         "tests": list(StepTest.objects.filter(flow=flow, step_key=step["key"])[:3]),
     }
     if step.get("type") == "action":
-        schema = testing.input_schema(step)
-        required = set(schema.get("required") or [])
         connection = connections.get(step.get("connection") or 0)
+        schema = testing.input_schema(step, connection)
+        required = set(schema.get("required") or [])
         actions = []
         if connection is not None:
             actions = sorted(
@@ -173,7 +173,9 @@ def _panel(
                 "required": sorted(required),
                 "transforms": catalog.quick_transforms(tables),
                 "fields": testing.fields_of(scope),
-                "preview": testing.preview_step(flow, definition, step, scope),
+                "preview": testing.preview_step(
+                    flow, definition, step, scope, connection
+                ),
                 "earlier": _earlier(definition, step["key"]),
             }
         )

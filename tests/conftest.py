@@ -37,6 +37,23 @@ def _close_connections_after_each_request():
     yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """Tests hash passwords with a fast hasher (Django's advice for tests).
+
+    The Content Server emulator checks its user's password on every sign-in;
+    with the production hasher each check costs 0.3 s of CPU, and on a
+    loaded 2-core machine eight concurrent sign-ins outlast the 2-second
+    read timeout of the fault tests, so every attempt met a timeout.
+    """
+    from django.test.utils import override_settings
+
+    with override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
+    ):
+        yield
+
+
 @pytest.fixture
 def woken(monkeypatch) -> list[int]:
     """Runs that would have woken a worker; no broker is involved."""

@@ -29,6 +29,7 @@ ROLES: dict[str, list[str]] = {
         "audit.view_*",
         "django_celery_beat.*",
         "xconnector.view_*",
+        "api.*",
     ],
     REVIEWER: [
         "integrations.view_*",

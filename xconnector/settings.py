@@ -111,6 +111,10 @@ INSTALLED_APPS = [
     "axes",
     "django_celery_beat",
     "pgtrigger",
+    "rest_framework",
+    "knox",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "xconnector",
     "connectors",
     "connectors.sandbox",
@@ -120,6 +124,7 @@ INSTALLED_APPS = [
     "integrations",
     "workspaces",
     "audit",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -472,3 +477,53 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"queue": "housekeeping", "expires": XCONNECTOR_HEARTBEAT_INTERVAL},
     },
 }
+
+
+# -- The REST API (/api/v1/) --
+# Browsers use their session (with CSRF); programs send "Authorization:
+# Token <key>" with a per-user token that is stored hashed, expires and can
+# be revoked. Permissions are the roles' Django permissions, as in the UI.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.RolePermission"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.NewestFirst",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.handle",
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerToken"],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env_str("XCONNECTOR_API_RATE", "1200/min"),
+        "sign_in": "10/min",
+    },
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env_int("XCONNECTOR_API_TOKEN_DAYS", 90, minimum=1)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+    "TOKEN_LIMIT_PER_USER": 20,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "xConnector API",
+    "DESCRIPTION": (
+        "Everything an admin, reviewer or auditor does in the browser: "
+        "connections, flows and their versions, templates, runs, transfers, "
+        "review tasks, workspaces and the audit trail. Send "
+        "`Authorization: Token <key>`; create a key with `POST /api/v1/tokens/` "
+        "or on your account page. Errors are `{error, message, fields?}`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {},
+}
+KNOX_TOKEN_MODEL = "api.ApiToken"

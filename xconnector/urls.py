@@ -25,6 +25,7 @@ urlpatterns = [
         "hooks/flows/<str:token>/", receive_flow_hook_view, name="flow-webhook-receive"
     ),
     path("audit/", include("audit.urls")),
+    path("api/", include("api.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", views.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),

@@ -122,3 +122,22 @@ def _sentence(fields: dict[str, list[str]]) -> str:
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Any /api/ address that names no operation."""
     return JsonResponse(body("not_found", MESSAGES["not_found"]), status=404)
+
+
+def locked_out(
+    request: HttpRequest, original_response: Any = None, credentials: Any = None
+) -> Any:
+    """django-axes' answer once a user name is locked after failed sign-ins:
+    the API's error shape under /api/, the page everywhere else."""
+    from django.conf import settings
+    from django.shortcuts import render
+
+    status = settings.AXES_HTTP_RESPONSE_CODE
+    if request.path.startswith("/api/"):
+        minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+        message = (
+            "Too many failed sign-ins for this user: sign-in is paused for "
+            f"{minutes} minutes, or until an administrator unlocks it."
+        )
+        return JsonResponse(body("locked_out", message), status=status)
+    return render(request, settings.AXES_LOCKOUT_TEMPLATE, status=status)

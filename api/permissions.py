@@ -24,6 +24,8 @@ class RolePermission(BasePermission):
         user = request.user
         if not (user and user.is_authenticated and user.is_active):
             return False
+        if not _handles(view, request.method):
+            return True  # DRF answers 405 Method Not Allowed
         wanted = required_for(view, request)
         if wanted is None:
             return False
@@ -44,3 +46,10 @@ def required_for(view: Any, request: Any) -> str | tuple[str, ...] | None:
         if key and key in required:
             return required[key]
     return None
+
+
+def _handles(view: Any, method: str) -> bool:
+    action_map = getattr(view, "action_map", None)
+    if action_map is not None:
+        return method.lower() in action_map
+    return hasattr(view, method.lower())

@@ -58,6 +58,8 @@ def pages() -> list[str]:
         "/audit/",
         f"/audit/events/{event.sequence}/",
         "/audit/timeline/",
+        "/account/tokens/",
+        "/api/docs/",
     ]
 
 

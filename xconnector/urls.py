@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from api import pages as api_pages
 from connectors.webhook.views import receive_hook
 from integrations import urls as integrations_urls
 from integrations.views.hooks import receive_flow_hook_view
@@ -25,6 +26,7 @@ urlpatterns = [
         "hooks/flows/<str:token>/", receive_flow_hook_view, name="flow-webhook-receive"
     ),
     path("audit/", include("audit.urls")),
+    path("account/tokens/", api_pages.tokens, name="api-tokens"),
     path("api/", include("api.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", views.metrics_view, name="metrics"),

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -119,6 +120,7 @@ def _sentence(fields: dict[str, list[str]]) -> str:
     return "The request is not valid. " + " ".join(parts)
 
 
+@csrf_exempt
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Any /api/ address that names no operation."""
     return JsonResponse(body("not_found", MESSAGES["not_found"]), status=404)

@@ -96,7 +96,9 @@ class Config(BaseModel):
             target = data
             *path, last = name.split(SEP)
             for part in path:
-                target = target.setdefault(part, {})
+                if not isinstance(target.get(part), dict):
+                    target[part] = {}  # a section sent as text: its fields say why
+                target = target[part]
             target[last] = value
         return cls.model_validate(data)
 

@@ -155,3 +155,10 @@ def test_without_the_old_key_secrets_are_unreadable_with_a_clear_message(
     outcome = services.check_connection(connection)
     assert outcome.ok is False
     assert "cannot be decrypted" in outcome.message
+
+
+def test_a_section_sent_as_text_is_refused_by_its_fields(sample_connector):
+    with pytest.raises(services.InvalidSettings) as raised:
+        create(settings={"base_url": "https://erp.example.com", "auth": "basic"})
+
+    assert list(raised.value.errors) == ["auth"]

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BIND ?= 127.0.0.1:8000
 
-.PHONY: install run test lint format check lock vendor clean bench-audit bench-otcs bench bench-inbox
+.PHONY: install run test lint format check lock vendor clean bench-audit bench-otcs bench bench-inbox fuzz
 
 install: $(STAMP)
 
@@ -54,6 +54,18 @@ bench-otcs: install
 # PostgreSQL + Redis, and the overhead against plain connector calls.
 bench: install
 	$(BIN)/python bench/flow_bench.py
+
+# Property-based fuzzing of every API operation (Schemathesis) against a
+# running xConnector (`make run` in another terminal; URL=... for another
+# one), as FUZZ_USER (default admin) with a one-day token made here.
+# Fails on any server error or any answer that does not match the schema.
+FUZZ_CHECKS := not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance
+fuzz: install
+	@$(BIN)/schemathesis run "$(or $(URL),http://$(BIND))/api/schema/" \
+	  -H "Authorization: Token $$($(BIN)/python manage.py api_token $(or $(FUZZ_USER),admin) --name "make fuzz" --days 1)" \
+	  --checks $(FUZZ_CHECKS) --phases examples,coverage,fuzzing \
+	  --max-examples $(or $(EXAMPLES),20) --workers 1 --no-color \
+	  --report junit --report-dir var/fuzz
 
 # Re-pin every dependency from pyproject.toml into requirements.lock.
 lock:

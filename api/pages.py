@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from api.models import ApiToken
+from api.models import MAX_PER_USER, ApiToken
 from audit import services as audit
 from audit.models import EventType
 
@@ -45,6 +45,11 @@ def tokens(request: HttpRequest) -> HttpResponse:
             error = "Choose how long the token should work."
         elif not name:
             error = "Give the token a name that says what uses it, e.g. “CI pipeline”."
+        elif not ApiToken.room_for_one_more(request.user):
+            error = (
+                f"You already have {MAX_PER_USER} working tokens: revoke one "
+                "that is no longer used first."
+            )
         else:
             token, created = ApiToken.objects.create(
                 user=request.user, expiry=timedelta(days=days), name=name

@@ -17,7 +17,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.models import ApiToken
+from api.errors import Conflict
+from api.models import MAX_PER_USER, ApiToken
 from api.throttling import SignIn
 from audit import services as audit
 from audit.models import EventType
@@ -115,6 +116,11 @@ class TokenViewSet(
                     "The user name or password is not right (after several "
                     "failures the account is locked for a while)."
                 )
+        if not ApiToken.room_for_one_more(user):
+            raise Conflict(
+                f"{user.username} already has {MAX_PER_USER} working tokens: "
+                "revoke one that is no longer used first."
+            )
         days = values.get("expires_in_days")
         ttl = timedelta(days=days) if days else knox_settings.TOKEN_TTL
         token, key = ApiToken.objects.create(

@@ -173,3 +173,15 @@ def test_errors_have_one_shape(api):
     assert body["request_id"] == bad_json["X-Request-ID"]
     form = api["admin"].post("/api/v1/connections/", {"name": "x"})  # multipart
     assert_error(form, 415, "unsupported_media_type")
+
+
+def test_a_user_has_at_most_20_working_tokens(api):
+    client = api["viewer"]  # already holds one
+    made = [
+        client.post("/api/v1/tokens/", {"name": f"job {n}"}, format="json")
+        for n in range(20)
+    ]
+
+    assert [m.status_code for m in made] == [201] * 19 + [409]
+    body = assert_error(made[-1], 409, "conflict")
+    assert "already has 20 working tokens" in body["message"]

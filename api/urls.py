@@ -31,5 +31,5 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
-    re_path(r"^.*$", not_found),
+    re_path(r"^[\s\S]*$", not_found),
 ]

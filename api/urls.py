@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 from api.errors import not_found
 from api.views import audit, connections, flows, runs, tasks, tokens, workspaces
 
+app_name = "api"
 router = DefaultRouter()
 router.include_root_view = False
 router.register("tokens", tokens.TokenViewSet, basename="token")
@@ -22,14 +23,14 @@ urlpatterns = [
     path(
         "schema/",
         SpectacularAPIView.as_view(permission_classes=[], authentication_classes=[]),
-        name="api-schema",
+        name="schema",
     ),
     path(
         "docs/",
         SpectacularSwaggerSplitView.as_view(
-            url_name="api-schema", permission_classes=[], authentication_classes=[]
+            url_name="schema", permission_classes=[], authentication_classes=[]
         ),
-        name="api-docs",
+        name="docs",
     ),
     re_path(r"^[\s\S]*$", not_found),
 ]

@@ -72,6 +72,10 @@ class AuditSearchForm(forms.Form):
         return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
 
 
+_EARLIEST = date(2, 1, 1)
+_LATEST = date(9999, 12, 1)
+
+
 def _day_start(day: date) -> datetime:
     return timezone.make_aware(
         datetime.combine(day, time.min), timezone.get_current_timezone()
@@ -81,6 +85,12 @@ def _day_start(day: date) -> datetime:
 def filtered(filters: dict[str, object]) -> QuerySet[AuditEvent]:
     """Events matching every filter (no ordering applied)."""
     events = AuditEvent.objects.all()
+    # A day at the very ends of the calendar is no limit (and its midnight in
+    # another time zone is not a date Python can hold).
+    for name in ("date_from", "date_to"):
+        day = filters.get(name)
+        if isinstance(day, date) and not _EARLIEST <= day <= _LATEST:
+            filters = {k: v for k, v in filters.items() if k != name}
     if "date_from" in filters:
         first = (
             AuditEvent.objects.filter(occurred_at__gte=_day_start(filters["date_from"]))  # type: ignore[arg-type]

@@ -47,13 +47,39 @@ def document_access(request: HttpRequest) -> HttpResponse:
         return _error(
             403, "forbidden", "You may not read documents: ask for the permission."
         )
+    try:
+        workspace, document = approved_document(type_key, key, document_type)
+    except Unavailable as error:
+        return _error(404, error.code, error.message)
+    metadata = metadata_of(workspace, document)
+    if request.GET.get("metadata") == "1":
+        audit_access(user, key, f"metadata of {document.name}", document=document)
+        return JsonResponse(metadata)
+    return stream(user, workspace, document, metadata)
+
+
+class Unavailable(Exception):
+    """No document to give; ``code`` says why: no_workspace,
+    no_approved_document or expired."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def approved_document(
+    type_key: str, key: str, document_type: str
+) -> tuple[Workspace, WorkspaceDocument]:
+    """The business object's workspace and its current approved, unexpired
+    document of ``document_type``; else ``Unavailable`` in words."""
     workspace = (
         Workspace.objects.select_related("workspace_type")
         .filter(workspace_type__key=type_key, business_key=key)
         .first()
     )
     if workspace is None:
-        return _error(404, "no_workspace", f"There is no {type_key} workspace “{key}”.")
+        raise Unavailable("no_workspace", f"There is no {type_key} workspace “{key}”.")
     document = (
         WorkspaceDocument.objects.filter(
             workspace=workspace,
@@ -63,24 +89,18 @@ def document_access(request: HttpRequest) -> HttpResponse:
         .order_by("-filed_at", "-pk")
         .first()
     )
+    kind = document_type.replace("_", " ")
     if document is None:
-        return _error(
-            404,
-            "no_approved_document",
-            f"“{workspace.name}” has no approved {document_type.replace('_', ' ')}.",
+        raise Unavailable(
+            "no_approved_document", f"“{workspace.name}” has no approved {kind}."
         )
     if document.expired_on(timezone.localdate()):
-        return _error(
-            404,
+        raise Unavailable(
             "expired",
-            f"The {document_type.replace('_', ' ')} of “{workspace.name}” expired "
-            f"on {document.valid_until:%-d %b %Y}.",
+            f"The {kind} of “{workspace.name}” expired on "
+            f"{document.valid_until:%-d %b %Y}.",
         )
-    metadata = _metadata(workspace, document)
-    if request.GET.get("metadata") == "1":
-        audit_access(user, key, f"metadata of {document.name}", document=document)
-        return JsonResponse(metadata)
-    return _stream(user, workspace, document, metadata)
+    return workspace, document
 
 
 def from_ecm(workspace: Workspace, document: WorkspaceDocument) -> Document:
@@ -97,7 +117,7 @@ def from_ecm(workspace: Workspace, document: WorkspaceDocument) -> Document:
     return produced[0]
 
 
-def _stream(
+def stream(
     user: Any, workspace: Workspace, document: WorkspaceDocument, metadata: dict
 ) -> HttpResponse:
     try:
@@ -121,7 +141,7 @@ def _stream(
     return response
 
 
-def _metadata(workspace: Workspace, document: WorkspaceDocument) -> dict[str, Any]:
+def metadata_of(workspace: Workspace, document: WorkspaceDocument) -> dict[str, Any]:
     return {
         "workspace": {
             "type": workspace.workspace_type.key,

@@ -27,7 +27,7 @@ urlpatterns = [
     ),
     path("audit/", include("audit.urls")),
     path("account/tokens/", api_pages.tokens, name="api-tokens"),
-    path("api/", include("api.urls")),
+    path("api/", include("api.urls", namespace="api")),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", views.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),

@@ -160,6 +160,13 @@ def test_a_reversed_date_range_says_what_is_wrong(auditor, trail):
     assert "“From” must be on or before “To”." in response.content.decode()
 
 
+def test_days_at_the_ends_of_the_calendar_are_no_limit(auditor, trail):
+    page = auditor.get("/audit/", {"date_from": "0001-01-01", "date_to": "9999-12-31"})
+
+    assert page.status_code == 200
+    assert sequences(page) == sorted((e.sequence for e in trail), reverse=True)[:50]
+
+
 def test_event_detail_shows_its_chain_proof(auditor, trail):
     response = auditor.get("/audit/events/2/")
 

@@ -65,7 +65,7 @@ fuzz: install
 	  -H "Authorization: Token $$($(BIN)/python manage.py api_token $(or $(FUZZ_USER),admin) --name "make fuzz" --days 1)" \
 	  --checks $(FUZZ_CHECKS) --phases examples,coverage,fuzzing \
 	  --max-examples $(or $(EXAMPLES),20) --workers 1 --no-color \
-	  --report junit --report-dir var/fuzz
+	  --report junit --report-dir var/fuzz $(FUZZ_ARGS)
 
 # Re-pin every dependency from pyproject.toml into requirements.lock.
 lock:

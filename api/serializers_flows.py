@@ -4,13 +4,12 @@ Inputs are strict: a field documented as a string takes only a string, an
 integer only an integer (DRF would turn 5 into "5" and "5" into 5), so
 that what the schema says is what the API accepts. A definition is checked
 by ``integrations.services`` (every problem, in words); here only what
-would break the database before it gets there: the NUL character, and
-numbers no id or interval can be.
+would break the database before it gets there: numbers no id or interval
+can be (the NUL character is refused for every body by ``api.parsers``).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -96,10 +95,6 @@ class DefinitionField(serializers.DictField):
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         value = super().to_internal_value(data)
-        if "\\u0000" in json.dumps(value):
-            raise serializers.ValidationError(
-                "Text in a definition may not hold the NUL character."
-            )
         problems = misshapen(value) or out_of_range(value)
         if problems:
             raise serializers.ValidationError(problems)

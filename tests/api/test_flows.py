@@ -270,11 +270,6 @@ def test_an_invalid_definition_is_refused_with_its_problems_in_words(api, conns)
                 "The steps must be a list of objects.",
             ],
         ),
-        (
-            {"name": "A flow", "definition": {"trigger": {"type": "manual\x00"}}},
-            "definition",
-            "Text in a definition may not hold the NUL character.",
-        ),
     ],
 )
 def test_a_new_flow_needs_a_name_and_a_definition(api, flow, given, field, problem):

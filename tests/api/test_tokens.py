@@ -185,3 +185,14 @@ def test_a_user_has_at_most_20_working_tokens(api):
     assert [m.status_code for m in made] == [201] * 19 + [409]
     body = assert_error(made[-1], 409, "conflict")
     assert "already has 20 working tokens" in body["message"]
+
+
+def test_a_nul_character_anywhere_in_a_body_is_refused_in_words(api):
+    answer = api["admin"].post(
+        "/api/v1/connections/",
+        {"name": "ok", "settings": {"deep": ["fine", "not\u0000fine"]}},
+        format="json",
+    )
+
+    body = assert_error(answer, 400, "parse_error")
+    assert "NUL character" in body["message"]

@@ -5,7 +5,7 @@
 
 Make the token on the "API tokens" page (under your name) or with
 ``manage.py api_token <user>``. The script uses nothing but HTTP and the
-token: it picks, for each connection the template needs, the first
+token: it picks, for each connection the template needs, the oldest
 connection of that kind, creates and activates the flow, starts a run with
 the template's sample data, waits for the run to finish and prints what
 each step did and the documents it moved. It exits 1 if the run did not
@@ -45,6 +45,7 @@ def main() -> int:
     # 1. The template, and a connection of each kind it needs.
     template = call("GET", f"/templates/{options.template}/")
     connections = call("GET", "/connections/", params={"page_size": 200})["results"]
+    connections.sort(key=lambda connection: connection["id"])  # oldest first
     chosen = {}
     for slot in template["slots"]:
         match = next(c for c in connections if c["connector"] == slot["connector"])

@@ -528,3 +528,18 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
 }
 KNOX_TOKEN_MODEL = "api.ApiToken"
+
+# The cache holds the API's per-token request counters. One process's memory
+# is enough for `make run`; with several web processes (or machines) point it
+# at Redis so that they share the counts.
+_CACHE_URL = env_str("XCONNECTOR_CACHE_URL", "")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _CACHE_URL,
+        }
+        if _CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}

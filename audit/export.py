@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
-from typing import IO
+from typing import IO, Any
 
 import orjson
+from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
 from audit import canonical, rows
@@ -124,3 +126,58 @@ def write_evidence_package(
             "manifest.json", orjson.dumps(manifest, option=orjson.OPT_INDENT_2)
         )
     return manifest
+
+
+def exported(user: object, kind: str, summary: str, filters: dict[str, object]) -> None:
+    """Every export is itself an audit event, naming what was searched."""
+    from audit.models import EventType
+    from audit.services import Actor, record
+
+    record(
+        EventType.EXPORT_MADE,
+        Actor.user(user),
+        summary=summary,
+        payload={"format": kind, "filters": filters},
+    )
+
+
+def csv_response(user: object, filters: dict[str, object]) -> StreamingHttpResponse:
+    """The matching events as a streamed CSV download (audited first)."""
+    from audit import search
+
+    exported(user, "csv", "Audit events exported as CSV", filters)
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response = StreamingHttpResponse(
+        csv_lines(search.iterate(filters)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
+    return response
+
+
+def evidence_response(user: Any, filters: dict[str, object]) -> FileResponse:
+    """The evidence package of the matching events, as a zip download.
+
+    The export is recorded first, so the package holds its own export event
+    and the signed head covers it. Built in a temporary file (spilling to
+    disk past 16 MB), then streamed.
+    """
+    from audit import search, services
+
+    exported(user, "evidence-zip", "Audit evidence package exported", filters)
+    head = services.signed_head()
+    spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115
+    write_evidence_package(
+        spool,
+        search.iterate(filters),
+        filters=filters,
+        generated_by=user.get_username(),
+        signed_head=head,
+    )
+    spool.seek(0)
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    return FileResponse(
+        spool,
+        as_attachment=True,
+        filename=f"audit-evidence-{stamp}.zip",
+        content_type="application/zip",
+    )

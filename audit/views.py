@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import (
     FileResponse,
@@ -13,12 +11,10 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import render
-from django.utils import timezone
 
 from audit import canonical, search, services
-from audit.export import csv_lines, write_evidence_package
-from audit.models import AuditEvent, EventType
-from audit.services import Actor
+from audit.export import csv_response, evidence_response
+from audit.models import AuditEvent
 
 
 def _int(value: str | None) -> int | None:
@@ -95,54 +91,18 @@ def timeline(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _record_export(request: HttpRequest, kind: str, summary: str) -> dict[str, object]:
-    """Every export is itself an audit event, naming what was searched."""
-    filters = search.AuditSearchForm(request.GET or None).active_filters()
-    services.record(
-        EventType.EXPORT_MADE,
-        Actor.user(request.user),
-        summary=summary,
-        payload={"format": kind, "filters": filters},
-    )
-    return filters
-
-
 @login_required
 @permission_required("audit.export_auditevent", raise_exception=True)
 def export_csv(request: HttpRequest) -> StreamingHttpResponse:
-    filters = _record_export(request, "csv", "Audit events exported as CSV")
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    response = StreamingHttpResponse(
-        csv_lines(search.iterate(filters)), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
-    return response
+    return csv_response(request.user, _filters(request))
 
 
 @login_required
 @permission_required("audit.export_auditevent", raise_exception=True)
 def export_evidence(request: HttpRequest) -> FileResponse:
-    """A zip with the events, a manifest of hashes and the signed chain head.
+    """A zip with the events, a manifest of hashes and the signed chain head."""
+    return evidence_response(request.user, _filters(request))
 
-    Built in a temporary file (spilling to disk past 16 MB), then streamed.
-    """
-    # Recorded first, so the package holds its own export event and the
-    # signed head covers it.
-    filters = _record_export(request, "evidence-zip", "Audit evidence package exported")
-    head = services.signed_head()
-    spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115
-    write_evidence_package(
-        spool,
-        search.iterate(filters),
-        filters=filters,
-        generated_by=request.user.get_username(),
-        signed_head=head,
-    )
-    spool.seek(0)
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    return FileResponse(
-        spool,
-        as_attachment=True,
-        filename=f"audit-evidence-{stamp}.zip",
-        content_type="application/zip",
-    )
+
+def _filters(request: HttpRequest) -> dict[str, object]:
+    return search.AuditSearchForm(request.GET or None).active_filters()

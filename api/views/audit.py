@@ -12,13 +12,11 @@ keyset pages by sequence number, newest first, never counted.
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
 from typing import Any
 
 from django import forms
 from django.http import FileResponse, StreamingHttpResponse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -34,9 +32,8 @@ from rest_framework.response import Response
 from api.pagination import NewestFirst
 from api.views.workspaces import FileAnswers, enum_of
 from audit import canonical, search, services
-from audit.export import csv_lines, write_evidence_package
+from audit.export import csv_response, evidence_response
 from audit.models import ActorType, AuditEvent, ChainHead, EventType
-from audit.services import Actor
 
 VIEW = "audit.view_auditevent"
 EXPORT = "audit.export_auditevent"
@@ -193,18 +190,6 @@ class VerificationSerializer(serializers.Serializer):
 # --- Views ---------------------------------------------------------------------
 
 
-def _record_export(request: Request, kind: str, summary: str) -> dict[str, object]:
-    """Every export is itself an audit event, naming what was searched."""
-    filters = filters_of(request)
-    services.record(
-        EventType.EXPORT_MADE,
-        Actor.user(request.user),
-        summary=summary,
-        payload={"format": kind, "filters": filters},
-    )
-    return filters
-
-
 class AuditEventViewSet(
     FileAnswers,
     mixins.ListModelMixin,
@@ -273,13 +258,7 @@ class AuditEventViewSet(
     def export(self, request: Request) -> StreamingHttpResponse:
         """The matching events as CSV, streamed (no limit). The export is
         itself recorded in the trail."""
-        filters = _record_export(request, "csv", "Audit events exported as CSV")
-        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-        response = StreamingHttpResponse(
-            csv_lines(search.iterate(filters)), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
-        return response
+        return csv_response(request.user, filters_of(request))
 
 
 class AuditViewSet(FileAnswers, viewsets.GenericViewSet):
@@ -333,26 +312,7 @@ class AuditViewSet(FileAnswers, viewsets.GenericViewSet):
         """The evidence package of the matching events: a zip with the
         events, a manifest of hashes and the signed chain head. The export
         is recorded first, so the package holds its own export event."""
-        filters = _record_export(
-            request, "evidence-zip", "Audit evidence package exported"
-        )
-        head = services.signed_head()
-        spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115
-        write_evidence_package(
-            spool,
-            search.iterate(filters),
-            filters=filters,
-            generated_by=request.user.get_username(),
-            signed_head=head,
-        )
-        spool.seek(0)
-        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-        return FileResponse(
-            spool,
-            as_attachment=True,
-            filename=f"audit-evidence-{stamp}.zip",
-            content_type="application/zip",
-        )
+        return evidence_response(request.user, filters_of(request))
 
 
 def register(router: Any) -> None:

@@ -16,38 +16,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.fields import MAX_ID, Flag, JsonInteger, JsonText
 from integrations.models import Flow, FlowStatus, FlowVersion
 
-MAX_ID = 2**63 - 1
 MAX_SECONDS = 2**31 - 1
 SAY_WHAT = "Say in a few words what this version changes."
-
-
-class Text(serializers.CharField):
-    """A string, never a number made into one."""
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class Whole(serializers.IntegerField):
-    """An integer, never a string or a float that looks like one."""
-
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class Flag(serializers.BooleanField):
-    """``true`` or ``false``, not "yes" or 1."""
-
-    def to_internal_value(self, data: Any) -> bool:
-        if not isinstance(data, bool):
-            self.fail("invalid")
-        return data
 
 
 TRIGGER_TYPES = [
@@ -231,10 +204,12 @@ class FlowDetailSerializer(FlowSerializer):
 
 
 class NewFlowSerializer(serializers.Serializer):
-    name = Text(max_length=200)
-    description = Text(max_length=2000, required=False, allow_blank=True, default="")
+    name = JsonText(max_length=200)
+    description = JsonText(
+        max_length=2000, required=False, allow_blank=True, default=""
+    )
     definition = DefinitionField()
-    note = Text(
+    note = JsonText(
         max_length=500,
         required=False,
         default="First version",
@@ -277,7 +252,7 @@ class FlowVersionDetailSerializer(FlowVersionSerializer):
 
 class FlowPublishSerializer(serializers.Serializer):
     definition = DefinitionField()
-    note = Text(
+    note = JsonText(
         max_length=500,
         help_text="What this version changes, in a few words.",
         error_messages={"required": SAY_WHAT, "blank": SAY_WHAT},
@@ -320,7 +295,7 @@ class FlowExportSerializer(serializers.Serializer):
     {"type": "string", "enum": ["xconnector.flow/1"]},
     component_name="FlowExportFormat",
 )
-class ExportFormat(Text):
+class ExportFormat(JsonText):
     """The export's format; the import says in words when it is another."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -331,11 +306,11 @@ class FlowExportFileSerializer(serializers.Serializer):
     """An export, as ``GET /flows/{id}/export/`` gave it."""
 
     format = ExportFormat(help_text="`xconnector.flow/1`, the only format so far.")
-    name = Text(max_length=200, required=False, allow_blank=True)
-    description = Text(max_length=2000, required=False, allow_blank=True)
-    template = Text(max_length=60, required=False, allow_blank=True)
-    version = Whole(min_value=0, max_value=MAX_ID, required=False)
-    exported_at = Text(max_length=100, required=False, allow_blank=True)
+    name = JsonText(max_length=200, required=False, allow_blank=True)
+    description = JsonText(max_length=2000, required=False, allow_blank=True)
+    template = JsonText(max_length=60, required=False, allow_blank=True)
+    version = JsonInteger(min_value=0, max_value=MAX_ID, required=False)
+    exported_at = JsonText(max_length=100, required=False, allow_blank=True)
     definition = DefinitionField()
 
 
@@ -343,7 +318,7 @@ class FlowImportSerializer(serializers.Serializer):
     export = FlowExportFileSerializer(
         help_text="The JSON `GET /flows/{id}/export/` gave, as it is."
     )
-    name = Text(
+    name = JsonText(
         max_length=200,
         required=False,
         allow_blank=True,
@@ -381,14 +356,14 @@ class FlowTemplateSerializer(serializers.Serializer):
 
 
 class TemplateInstantiateSerializer(serializers.Serializer):
-    name = Text(
+    name = JsonText(
         max_length=200,
         required=False,
         allow_blank=True,
         help_text="The new flow's name (default: the template's title).",
     )
     connections = serializers.DictField(
-        child=Whole(min_value=1, max_value=MAX_ID),
+        child=JsonInteger(min_value=1, max_value=MAX_ID),
         help_text="The connection id for each of the template's slots.",
     )
     activate = Flag(

@@ -29,8 +29,9 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.fields import MAX_ID, enum_of
 from api.pagination import NewestFirst
-from api.views.workspaces import FileAnswers, enum_of
+from api.views.workspaces import FileAnswers
 from audit import canonical, search, services
 from audit.export import csv_response, evidence_response
 from audit.models import ActorType, AuditEvent, ChainHead, EventType
@@ -38,7 +39,6 @@ from audit.models import ActorType, AuditEvent, ChainHead, EventType
 VIEW = "audit.view_auditevent"
 EXPORT = "audit.export_auditevent"
 SEQUENCE = "[0-9]{1,18}"  # a sequence number fits in 63 bits
-MAX_ID = 2**63 - 1
 # No event is this old or this new; the search's day arithmetic would run
 # off the calendar there, so such a bound is no bound at all.
 EARLIEST, LATEST = date(2, 1, 1), date(9999, 12, 1)

@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.errors import Conflict
+from api.fields import ID
 from api.pagination import NewestFirst
 from api.serializers_flows import (
     MAX_ID,
@@ -46,7 +47,6 @@ from integrations.models import Flow, FlowStatus, FlowVersion
 VIEW = "integrations.view_flow"
 ADD = "integrations.add_flow"
 CHANGE = "integrations.change_flow"
-ID = "[0-9]{1,18}"  # SQLite and PostgreSQL hold at most 63 bits
 
 
 class ByName(NewestFirst):

@@ -26,6 +26,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.errors import Conflict
+from api.fields import MAX_ID, JsonInteger, JsonText, enum_of, query_params
 from connectors.errors import PermanentError
 from integrations import services
 from integrations.models import (
@@ -45,7 +46,6 @@ from integrations.models import (
 )
 from integrations.views.runs import PERIODS, STEP_TYPE_LABELS, step_labels
 
-MAX_ID = 2**63 - 1  # the largest id the database holds: larger ones are 400
 COMMENT_LIMIT = 2000
 VIEW_RUN = "integrations.view_flowrun"
 
@@ -59,32 +59,6 @@ def refusal(error: Exception) -> Exception:
     if isinstance(error, PermanentError):
         return Conflict(error.message)
     return error
-
-
-def filters_of(request: Request, serializer: type[serializers.Serializer]) -> Any:
-    """The list's query parameters, checked: a bad value is a 400 naming it
-    (an empty ``flow=`` too: it is not a number)."""
-    data = serializer(data=request.query_params.dict())
-    data.is_valid(raise_exception=True)
-    return data.validated_data
-
-
-class JsonInteger(serializers.IntegerField):
-    """A JSON number without a fraction: not "5", not 5.5, not true."""
-
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class JsonText(serializers.CharField):
-    """A JSON string: a number is not text here."""
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 def id_field(*, body: bool = False, **options: Any) -> serializers.IntegerField:
@@ -121,15 +95,6 @@ def text(max_length: int, *, needed: str = "", **options: Any) -> serializers.Ch
         validators=[RegexValidator(pattern, message)],
         **options,
     )
-
-
-def enum_of(choices: Any, name: str) -> type[serializers.ChoiceField]:
-    """A choice field class shown in the schema as the enum component ``name``
-    (one name per set of choices: "status" means different things here)."""
-    values = list(choices.values)
-    schema = {"type": "integer" if isinstance(values[0], int) else "string"}
-    field = type(f"{name}Field", (serializers.ChoiceField,), {})
-    return extend_schema_field({**schema, "enum": values}, component_name=name)(field)
 
 
 RunStatusField = enum_of(RunStatus, "RunStatus")
@@ -447,7 +412,7 @@ class RunViewSet(viewsets.GenericViewSet):
     @extend_schema(parameters=[RunFilters], responses=RunSerializer(many=True))
     def list(self, request: Request) -> Response:
         """The runs, newest first, filtered as on the run list."""
-        wanted = filters_of(request, RunFilters)
+        wanted = query_params(request, RunFilters)
         runs = _runs()
         if "flow" in wanted:
             runs = runs.filter(flow_id=wanted["flow"])
@@ -560,7 +525,7 @@ class TransferViewSet(
     @extend_schema(parameters=[TransferFilters])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The transfers, newest first."""
-        wanted = filters_of(request, TransferFilters)
+        wanted = query_params(request, TransferFilters)
         transfers = self.get_queryset()
         if wanted.get("status"):
             transfers = transfers.filter(status=wanted["status"])

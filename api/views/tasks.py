@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.errors import Conflict
+from api.fields import enum_of, query_params
 from api.views.runs import (
     COMMENT_LIMIT,
     ReplayVersion,
@@ -28,8 +29,6 @@ from api.views.runs import (
     RunSerializer,
     TaskKindField,
     TaskStatusField,
-    enum_of,
-    filters_of,
     refusal,
     text,
 )
@@ -297,7 +296,7 @@ class TaskViewSet(viewsets.GenericViewSet):
     @extend_schema(parameters=[TaskFilters], responses=TaskSerializer(many=True))
     def list(self, request: Request) -> Response:
         """The tasks you may see, finished ones too; filter with `status`."""
-        wanted = filters_of(request, TaskFilters)
+        wanted = query_params(request, TaskFilters)
         tasks = self.get_queryset().order_by("-pk")
         for name in ("status", "kind"):
             if wanted.get(name):

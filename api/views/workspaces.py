@@ -27,7 +27,6 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    extend_schema_field,
     extend_schema_serializer,
     extend_schema_view,
 )
@@ -37,6 +36,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.fields import ID, enum_of, query_params
 from api.pagination import NewestFirst
 from api.schema import AutoSchema, ErrorSerializer
 from workspaces import access
@@ -49,7 +49,6 @@ from workspaces.models import (
 )
 
 VIEW = "workspaces.view_workspace"
-ID = "[0-9]{1,18}"  # SQLite and PostgreSQL hold at most 63 bits
 
 
 class RecentlyUpdated(NewestFirst):
@@ -63,14 +62,6 @@ class NewestFiled(NewestFirst):
 # --- Serializers ---------------------------------------------------------------
 
 
-def enum_of(values: list[str], name: str) -> type[serializers.ChoiceField]:
-    """A choice field shown in the schema as the enum component ``name``
-    (several APIs have a "status", each with its own values)."""
-    field = type(f"{name}Field", (serializers.ChoiceField,), {})
-    schema = {"type": "string", "enum": values}
-    return extend_schema_field(schema, component_name=name)(field)
-
-
 class Text(serializers.CharField):
     """Text without NUL characters (no stored value can hold one), and the
     schema says so, so that generated input leaves them out too."""
@@ -81,15 +72,6 @@ class Text(serializers.CharField):
             *(v for v in self.validators if not isinstance(v, ProhibitNull)),
             RegexValidator(r"^[^\x00]*$", "Null characters are not allowed."),
         ]
-
-
-def query(serializer: type[serializers.Serializer], request: Request) -> Any:
-    """The query string checked by ``serializer``; 400 naming each bad one.
-    A plain dict, so that an empty value is a value (``?status=`` is not a
-    status) rather than an absent one."""
-    data = serializer(data=request.query_params.dict())
-    data.is_valid(raise_exception=True)
-    return data.validated_data
 
 
 DocumentStatusField = enum_of(DocumentStatus.values, "DocumentStatus")
@@ -248,7 +230,7 @@ class WorkspaceViewSet(
     @extend_schema(parameters=[WorkspaceFilterSerializer])
     def list(self, request: Request) -> Response:
         """Workspaces, with how complete each one's checklist is."""
-        filters = query(WorkspaceFilterSerializer, request)
+        filters = query_params(request, WorkspaceFilterSerializer)
         text, type_key = filters.get("q", ""), filters.get("type", "")
         workspaces = self.get_queryset()
         if text:
@@ -307,7 +289,7 @@ class WorkspaceDocumentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if workspace is None:
             raise NotFound("There is no workspace with this id.")
         documents = workspace.documents.filter(
-            **query(DocumentFilterSerializer, request)
+            **query_params(request, DocumentFilterSerializer)
         )
         page = self.paginate_queryset(documents)
         _with_labels(page, list(workspace.workspace_type.requirements.all()))
@@ -465,7 +447,7 @@ class DocumentAccessViewSet(FileAnswers, viewsets.GenericViewSet):
         object's document from Content Server (`metadata=true`: its metadata
         as JSON). Needs `workspaces.access_document`; every access and every
         refusal is in the audit trail."""
-        asked = query(DocumentQuerySerializer, request)
+        asked = query_params(request, DocumentQuerySerializer)
         user, key, document_type = request.user, asked["key"].strip(), asked["document"]
         if not user.has_perm(access.PERMISSION):
             access.audit_access(

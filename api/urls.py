@@ -28,7 +28,7 @@ urlpatterns = [
     path(
         "docs/",
         SpectacularSwaggerSplitView.as_view(
-            url_name="schema", permission_classes=[], authentication_classes=[]
+            url_name="api:schema", permission_classes=[], authentication_classes=[]
         ),
         name="docs",
     ),

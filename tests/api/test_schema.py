@@ -36,3 +36,7 @@ def test_the_schema_and_the_docs_need_no_sign_in(client):
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert "swagger-ui" in docs.content.decode()
+    script = client.get("/api/docs/?script=")
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith("application/javascript")
+    assert "/api/schema/" in script.content.decode()

@@ -59,12 +59,15 @@ bench: install
 # running xConnector (`make run` in another terminal; URL=... for another
 # one), as FUZZ_USER (default admin) with a one-day token made here.
 # Fails on any server error or any answer that does not match the schema.
+# Revoking tokens is left out: the fuzzer finds its own token in the list
+# and would revoke it, leaving every later operation a 401.
 FUZZ_CHECKS := not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance
 fuzz: install
 	@$(BIN)/schemathesis run "$(or $(URL),http://$(BIND))/api/schema/" \
 	  -H "Authorization: Token $$($(BIN)/python manage.py api_token $(or $(FUZZ_USER),admin) --name "make fuzz" --days 1)" \
 	  --checks $(FUZZ_CHECKS) --phases examples,coverage,fuzzing \
 	  --max-examples $(or $(EXAMPLES),20) --workers 1 --no-color \
+	  --exclude-operation-id tokens_destroy \
 	  --report junit --report-dir var/fuzz $(FUZZ_ARGS)
 
 # Re-pin every dependency from pyproject.toml into requirements.lock.

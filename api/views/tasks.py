@@ -35,7 +35,12 @@ from api.views.runs import (
 from connectors.errors import PermanentError
 from integrations import reviews
 from integrations.models import FlowRun, Priority, ReviewTask, TaskKind, TaskStatus
-from integrations.reviews.values import field_choices, field_kind, field_required
+from integrations.reviews.values import (
+    field_choices,
+    field_kind,
+    field_required,
+    needed_fields,
+)
 from integrations.views.tasks import _known_values
 
 VIEW = "integrations.view_reviewtask"
@@ -138,7 +143,7 @@ class TaskDetailSerializer(TaskSerializer):
 
     @extend_schema_field(FieldSerializer(many=True))
     def fields_to_fill(self, task: ReviewTask) -> Any:
-        fields = task.needed.get("fields") or {}
+        fields = needed_fields(task.needed)
         if not isinstance(fields, dict) or not fields:
             return []
         run = FlowRun.objects.filter(pk=task.run_id).first()

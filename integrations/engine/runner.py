@@ -403,6 +403,7 @@ class Execution:
                     "action": step.action,
                     "connection": step.connection,
                     "fields": fields,
+                    "order": list(fields),  # jsonb keeps no key order
                     "errors": [str(problem) for problem in error.errors],
                 },
                 f"“{step.label}” needs information",

@@ -30,7 +30,7 @@ from integrations.models import (
 )
 from integrations.reviews.access import can_see, is_admin, visible_tasks
 from integrations.reviews.errors import TaskError
-from integrations.reviews.values import validate_values
+from integrations.reviews.values import needed_fields, validate_values
 
 CHANGE = "integrations.change_reviewtask"
 BULK_ACTIONS = ("claim", "unclaim", "dismiss", "approve", "retry")
@@ -126,7 +126,7 @@ def resolve_with_values(
     """Incomplete metadata: check ``values`` against the fields the step needs,
     resolve the task and replay the run with them; the new run."""
     with _changing(task, user, kind=TaskKind.INCOMPLETE_METADATA) as locked:
-        fields = locked.needed.get("fields") or {}
+        fields = needed_fields(locked.needed)
         clean = validate_values(fields, values if isinstance(values, dict) else {})
         _resolve(locked, user, "fixed", {"values": clean, "comment": comment}, comment)
         return _replay(

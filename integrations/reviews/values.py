@@ -16,6 +16,19 @@ from integrations.reviews.errors import InvalidValues
 REQUIRED = "Fill this in: the run cannot go on without it."
 
 
+def needed_fields(needed: dict[str, Any]) -> dict[str, Any]:
+    """``needed["fields"]`` in the order the step's input lists them.
+
+    PostgreSQL's jsonb does not keep the order of an object's keys, so the
+    order is stored beside them (``needed["order"]``); tasks that do not
+    have it list their fields alphabetically, the same on every database.
+    """
+    fields = needed.get("fields") or {}
+    order = [name for name in needed.get("order") or [] if name in fields]
+    rest = sorted(name for name in fields if name not in order)
+    return {name: fields[name] for name in [*order, *rest]}
+
+
 def validate_values(fields: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     """The values, typed by their fields' JSON schemas; ``InvalidValues``
     with a message per field otherwise."""

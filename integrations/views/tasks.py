@@ -33,7 +33,7 @@ from django.views.decorators.http import require_GET, require_POST
 from connectors.errors import ConnectorError, PermanentError
 from integrations import blobs, reviews
 from integrations.models import FlowRun, ReviewTask, TaskKind
-from integrations.reviews.values import form_fields, form_values
+from integrations.reviews.values import form_fields, form_values, needed_fields
 from integrations.views.common import back_to, comment_of, mark_due, refused
 from integrations.views.runs import (
     STEP_TYPE_LABELS,
@@ -172,7 +172,7 @@ def _task_context(
         )
         if can_change and task.queue
         else [],
-        "fields": form_fields(task.needed.get("fields") or {}, known),
+        "fields": form_fields(needed_fields(task.needed), known),
         "previews": _previews(task, run)
         if run is not None
         else _workspace_previews(task),
@@ -292,7 +292,7 @@ def _to_workspace(request: HttpRequest, task: ReviewTask, text: str) -> HttpResp
 def task_values(request: HttpRequest, pk: int) -> HttpResponse:
     """Incomplete metadata: the reviewer's values; the run goes on with them."""
     task = reviews.get_visible_task(request.user, pk)
-    fields = task.needed.get("fields") or {}
+    fields = needed_fields(task.needed)
     posted = {name: request.POST.get(name, "") for name in fields}
     comment = comment_of(request)
     values, errors = form_values(fields, posted)

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BIND ?= 127.0.0.1:8000
 
-.PHONY: install run test lint format check lock vendor clean bench-audit bench-otcs bench bench-inbox fuzz
+.PHONY: install run test lint format check lock vendor clean bench-audit bench-otcs bench bench-full bench-flow bench-shape bench-inbox fuzz
 
 install: $(STAMP)
 
@@ -52,8 +52,22 @@ bench-otcs: install
 
 # Flow engine: webhook-to-uploaded-document runs/s with one worker process on
 # PostgreSQL + Redis, and the overhead against plain connector calls.
-bench: install
+bench-flow: install
 	$(BIN)/python bench/flow_bench.py
+
+# Webhook intake and the common workflow shape (webhook, 5 mapped fields,
+# done) at concurrency 8 and 32: runs/s, p95, peak memory.
+bench-shape: install
+	$(BIN)/python bench/shape_bench.py
+
+# The suite: one JSON document of every figure with its target (bench/suite.py;
+# PostgreSQL + Redis, each part creates and drops its own database).
+bench: install
+	$(BIN)/python bench/suite.py
+
+# The suite plus the long runs: 1 GiB document, 100,000 tasks, 10M audit events.
+bench-full: install
+	$(BIN)/python bench/suite.py --full
 
 # Property-based fuzzing of every API operation (Schemathesis) against a
 # running xConnector (`make run` in another terminal; URL=... for another

@@ -246,20 +246,25 @@ def _locked_head(connection: BaseDatabaseWrapper) -> tuple[int, str]:
     """
     table = connection.ops.quote_name(ChainHead._meta.db_table)
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    select = f"SELECT sequence, hash FROM {table} WHERE id = 1{lock}"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT sequence, hash FROM {table} WHERE id = 1{lock}"  # noqa: S608
-        )
+        cursor.execute(select)
         row = cursor.fetchone()
-    if row is not None:
-        return row[0], row[1]
-    if AuditEvent.objects.using(connection.alias).exists():
+        if row is not None:
+            return row[0], row[1]
+        # Missing: re-create it at genesis while the chain is empty. Another
+        # writer may be doing the same; the insert then waits for its
+        # transaction, and the second look sees (and locks) its head.
+        if not AuditEvent.objects.using(connection.alias).exists():
+            ChainHead.objects.using(connection.alias).bulk_create(
+                [ChainHead(pk=1, sequence=0, hash=canonical.GENESIS_HASH)],
+                ignore_conflicts=True,
+            )
+        cursor.execute(select)
+        row = cursor.fetchone()
+    if row is None:
         raise RuntimeError("The audit chain head is missing while events exist.")
-    ChainHead.objects.using(connection.alias).bulk_create(
-        [ChainHead(pk=1, sequence=0, hash=canonical.GENESIS_HASH)],
-        ignore_conflicts=True,
-    )
-    return _locked_head(connection)
+    return row[0], row[1]
 
 
 def record_config_change(

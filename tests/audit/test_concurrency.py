@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, transaction
 
 from audit import services
-from audit.models import AuditEvent, EventType
+from audit.models import AuditEvent, ChainHead, EventType
 from audit.services import Actor
 
 WRITERS = 6
@@ -49,3 +49,38 @@ def test_concurrent_writers_build_one_unbroken_chain():
     assert AuditEvent.objects.values("prev_hash").distinct().count() == total
     result = services.verify_chain()
     assert (result.ok, result.events_verified) == (True, total)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writers_racing_to_re_create_a_lost_head_build_one_chain():
+    # given: an empty chain whose head row is gone (as after a test flush)
+    ChainHead.objects.all().delete()
+    errors: list[BaseException] = []
+    start = threading.Barrier(WRITERS)
+
+    def writer(number: int) -> None:
+        try:
+            start.wait()
+            with transaction.atomic():
+                services.record(
+                    EventType.DOCUMENT_TRANSFERRED,
+                    Actor.system(f"worker-{number}"),
+                    document_ref=f"doc-{number}",
+                )
+        except BaseException as exc:  # surfaced in the main thread below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    # when
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # then: every writer wrote, on one chain from genesis
+    assert errors == []
+    assert AuditEvent.objects.count() == WRITERS
+    result = services.verify_chain()
+    assert (result.ok, result.events_verified) == (True, WRITERS)

@@ -10,6 +10,8 @@ and an export names connections instead.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -61,6 +63,19 @@ def invalid_definition(
     error: services.InvalidDefinition,
 ) -> serializers.ValidationError:
     return serializers.ValidationError({"definition": error.problems})
+
+
+@contextmanager
+def refused_in_words() -> Iterator[None]:
+    """A new flow refused: its definition's problems, or its name taken."""
+    try:
+        yield
+    except services.InvalidDefinition as error:
+        raise invalid_definition(error) from None
+    except IntegrityError:
+        raise serializers.ValidationError(
+            {"name": ["Another flow already has this name."]}
+        ) from None
 
 
 def detail(flow: Flow) -> dict[str, Any]:
@@ -146,7 +161,7 @@ class FlowViewSet(
         given = NewFlowSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         values = given.validated_data
-        try:
+        with refused_in_words():
             flow = services.create_flow(
                 values["name"],
                 values["definition"],
@@ -154,12 +169,6 @@ class FlowViewSet(
                 description=values["description"],
                 note=values["note"],
             )
-        except services.InvalidDefinition as error:
-            raise invalid_definition(error) from None
-        except IntegrityError:
-            raise serializers.ValidationError(
-                {"name": ["Another flow already has this name."]}
-            ) from None
         return Response(detail(flow), status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -229,20 +238,15 @@ class FlowViewSet(
         of the same names and connectors; refused with what is missing."""
         given = FlowImportSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        try:
-            flow = versions.import_flow(
-                request.data["export"],
-                request.user,
-                name=given.validated_data["name"],
-            )
-        except versions.ImportRefused as refused:
-            raise serializers.ValidationError(refused.problems) from None
-        except services.InvalidDefinition as error:
-            raise invalid_definition(error) from None
-        except IntegrityError:
-            raise serializers.ValidationError(
-                {"name": ["Another flow already has this name."]}
-            ) from None
+        with refused_in_words():
+            try:
+                flow = versions.import_flow(
+                    request.data["export"],
+                    request.user,
+                    name=given.validated_data["name"],
+                )
+            except versions.ImportRefused as refused:
+                raise serializers.ValidationError(refused.problems) from None
         return Response(detail(flow), status=status.HTTP_201_CREATED)
 
 
@@ -451,29 +455,24 @@ class TemplateViewSet(viewsets.ViewSet):
         given.is_valid(raise_exception=True)
         values = given.validated_data
         chosen = _chosen_connections(template, values["connections"])
-        try:
-            with transaction.atomic():
-                flow = flow_templates.instantiate(
-                    key,
-                    chosen,
-                    request.user,
-                    name=values.get("name", ""),
-                    activate=values["activate"],
-                )
-        except TemplateError as error:
-            raise serializers.ValidationError(
-                {
-                    ("name" if slot == "name" else f"connections.{slot}"): [problem]
-                    for slot, problem in error.errors.items()
-                }
-                or [error.message]
-            ) from None
-        except services.InvalidDefinition as error:
-            raise invalid_definition(error) from None
-        except IntegrityError:
-            raise serializers.ValidationError(
-                {"name": ["Another flow already has this name."]}
-            ) from None
+        with refused_in_words():
+            try:
+                with transaction.atomic():
+                    flow = flow_templates.instantiate(
+                        key,
+                        chosen,
+                        request.user,
+                        name=values.get("name", ""),
+                        activate=values["activate"],
+                    )
+            except TemplateError as error:
+                raise serializers.ValidationError(
+                    {
+                        ("name" if slot == "name" else f"connections.{slot}"): [problem]
+                        for slot, problem in error.errors.items()
+                    }
+                    or [error.message]
+                ) from None
         return Response(detail(flow), status=status.HTTP_201_CREATED)
 
 

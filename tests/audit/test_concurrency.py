@@ -15,22 +15,23 @@ WRITERS = 6
 EVENTS_EACH = 15
 
 
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_writers_build_one_unbroken_chain():
+def write_in_parallel(events_each: int) -> list[BaseException]:
+    """WRITERS threads, released together, each recording ``events_each``
+    events in transactions of their own; the errors they met."""
     errors: list[BaseException] = []
     start = threading.Barrier(WRITERS)
 
     def writer(number: int) -> None:
         try:
             start.wait()
-            for n in range(EVENTS_EACH):
+            for n in range(events_each):
                 with transaction.atomic():
                     services.record(
                         EventType.DOCUMENT_TRANSFERRED,
                         Actor.system(f"worker-{number}"),
                         document_ref=f"doc-{number}-{n}",
                     )
-        except BaseException as exc:  # surfaced in the main thread below
+        except BaseException as exc:  # surfaced in the main thread
             errors.append(exc)
         finally:
             connection.close()
@@ -40,8 +41,13 @@ def test_concurrent_writers_build_one_unbroken_chain():
         thread.start()
     for thread in threads:
         thread.join()
+    return errors
 
-    assert errors == []
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_build_one_unbroken_chain():
+    assert write_in_parallel(EVENTS_EACH) == []
+
     total = WRITERS * EVENTS_EACH
     assert list(
         AuditEvent.objects.order_by("sequence").values_list("sequence", flat=True)
@@ -55,29 +61,9 @@ def test_concurrent_writers_build_one_unbroken_chain():
 def test_writers_racing_to_re_create_a_lost_head_build_one_chain():
     # given: an empty chain whose head row is gone (as after a test flush)
     ChainHead.objects.all().delete()
-    errors: list[BaseException] = []
-    start = threading.Barrier(WRITERS)
-
-    def writer(number: int) -> None:
-        try:
-            start.wait()
-            with transaction.atomic():
-                services.record(
-                    EventType.DOCUMENT_TRANSFERRED,
-                    Actor.system(f"worker-{number}"),
-                    document_ref=f"doc-{number}",
-                )
-        except BaseException as exc:  # surfaced in the main thread below
-            errors.append(exc)
-        finally:
-            connection.close()
 
     # when
-    threads = [threading.Thread(target=writer, args=(i,)) for i in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = write_in_parallel(1)
 
     # then: every writer wrote, on one chain from genesis
     assert errors == []

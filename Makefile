@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BIND ?= 127.0.0.1:8000
 
-.PHONY: install run test lint format check lock vendor clean bench-audit bench-otcs bench bench-full bench-flow bench-shape bench-inbox fuzz
+.PHONY: install run test lint format check lock vendor clean bench-audit bench-otcs bench bench-full bench-flow bench-shape bench-inbox bench-pages fuzz
 
 install: $(STAMP)
 
@@ -60,12 +60,18 @@ bench-flow: install
 bench-shape: install
 	$(BIN)/python bench/shape_bench.py
 
+# The busiest pages with 1M runs, 100,000 tasks and 10M audit events: server
+# p95 and query count of each (about 15 minutes, most of it seeding).
+bench-pages: install
+	$(BIN)/python bench/pages_bench.py
+
 # The suite: one JSON document of every figure with its target (bench/suite.py;
 # PostgreSQL + Redis, each part creates and drops its own database).
 bench: install
 	$(BIN)/python bench/suite.py
 
-# The suite plus the long runs: 1 GiB document, 100,000 tasks, 10M audit events.
+# The suite plus the long runs: 1 GiB document, 100,000 tasks, 10M audit events,
+# the pages at 1M runs.
 bench-full: install
 	$(BIN)/python bench/suite.py --full
 

@@ -91,7 +91,7 @@ def runs_per_day(now: datetime) -> dict[str, Any]:
         FlowRun.objects.filter(created_at__gte=_start(now, DAYS))
         .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
         .values("day", "status")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))  # not COUNT(id): the index holds no id
         .order_by()
     )
     counts: dict[tuple[date, str], int] = {}

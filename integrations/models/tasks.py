@@ -179,6 +179,12 @@ class ReviewTask(models.Model):
                 condition=Q(status__in=["open", "claimed"]),
                 name="task_pending_priority",
             ),
+            # The dashboard's oldest pending task.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(status__in=["open", "claimed"]),
+                name="task_pending_oldest",
+            ),
             # The admins' "All" tab: every task, finished ones too, in order.
             models.Index(fields=["due_at", "priority", "id"], name="task_due"),
             models.Index(fields=["priority", "due_at", "id"], name="task_priority"),

@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -33,6 +32,8 @@ from integrations.models import (
     Transfer,
 )
 from integrations.views.common import comment_of, refused
+from xconnector.counts import Count as CountOf
+from xconnector.counts import ListPage, count_of
 
 PAGE_SIZE = 50
 JSON_LIMIT = 20_000  # characters of a step's input or output shown on the page
@@ -200,28 +201,42 @@ def run_list(request: HttpRequest) -> HttpResponse:
     if since_key:
         runs = runs.filter(created_at__gte=timezone.now() - PERIODS[since_key][1])
 
-    # One query for the count on every tab (flow and search still apply).
-    counted = runs.aggregate(
-        **{
-            key: Count("id", filter=Q(status__in=statuses)) if statuses else Count("id")
+    # The count on every tab (flow and search still apply): exact in one
+    # query while there are at most EXACT_UP_TO runs, else per tab, each
+    # reading at most that many rows, then the planner's estimate.
+    total = count_of(runs)
+    if total.exact:
+        counted = runs.aggregate(
+            **{
+                key: Count("id", filter=Q(status__in=statuses))
+                for key, _, statuses in STATUS_FILTERS
+                if statuses
+            }
+        )
+        counts = {key: CountOf(value) for key, value in counted.items()}
+    else:
+        counts = {
+            key: count_of(runs.filter(status__in=statuses))
             for key, _, statuses in STATUS_FILTERS
+            if statuses
         }
-    )
+    counts["all"] = total
     tabs = [
-        {"key": key, "label": label, "count": counted[key], "active": key == status_key}
+        {"key": key, "label": label, "count": counts[key], "active": key == status_key}
         for key, label, _ in STATUS_FILTERS
     ]
     statuses = dict((key, statuses) for key, _, statuses in STATUS_FILTERS)[status_key]
     if statuses:
         runs = runs.filter(status__in=statuses)
 
-    paginator = Paginator(
+    page = ListPage(
         with_last_step(runs.select_related("flow", "version")).order_by(
             "-created_at", "-pk"
         ),
+        request.GET.get("page"),
         PAGE_SIZE,
+        counts[status_key],
     )
-    page = paginator.get_page(request.GET.get("page"))
     for run in page.object_list:
         decorate(run)
 
@@ -268,7 +283,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
             "tab_query": urlencode({k: v for k, v in filters.items() if k != "status"}),
             "summary": summary,
             "day_total": sum(day.values()),
-            "any_runs": bool(filters) or page.paginator.count > 0,
+            "any_runs": bool(filters) or bool(total),
         },
     )
 

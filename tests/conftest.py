@@ -11,6 +11,14 @@ from tests.factories import UserFactory
 from xconnector import roles
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (the dashboard keeps figures)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def admin_user(db):
     return UserFactory(username="ada", role=roles.INTEGRATION_ADMIN)

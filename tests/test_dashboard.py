@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -71,6 +72,39 @@ def test_runs_per_day_are_stacked_by_outcome_over_14_days(admin_user, woken):
     assert succeeded.y + succeeded.height == dashboard.CHART_HEIGHT
     assert attention.y + attention.height == succeeded.y
     assert round(succeeded.height + attention.height) == dashboard.CHART_HEIGHT
+
+
+def test_today_is_counted_live_and_earlier_days_are_kept(admin_user, woken):
+    flow = services.create_flow(
+        "Note orders",
+        {
+            "trigger": {"type": "manual"},
+            "steps": [{"key": "note", "type": "set", "variables": []}],
+        },
+        admin_user,
+    )
+    late, _ = services.start_run(flow, {}, admin_user)
+    FlowRun.objects.filter(pk=late.pk).update(
+        created_at=timezone.now() - timedelta(days=2)
+    )
+    dashboard.runs_per_day(timezone.now())
+
+    services.start_run(flow, {}, admin_user)
+    FlowRun.objects.filter(pk=late.pk).update(status=RunStatus.SUCCEEDED)
+    kept = dashboard.runs_per_day(timezone.now())
+    cache.clear()  # what five minutes do
+    fresh = dashboard.runs_per_day(timezone.now())
+
+    def outcomes(figures):
+        return [
+            {s.key: s.count for s in day.segments if s.count}
+            for day in figures["days"][-3:]
+        ]
+
+    # Today's new run shows at once; the run of two days ago that ended
+    # late is shown as it was until the earlier days are counted again.
+    assert outcomes(kept) == [{"going": 1}, {}, {"going": 1}]
+    assert outcomes(fresh) == [{"succeeded": 1}, {}, {"going": 1}]
 
 
 def test_failures_documents_and_tasks_come_from_real_runs(

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BIND ?= 127.0.0.1:8000
 
-.PHONY: install run test lint format check lock vendor clean bench-audit bench-otcs bench bench-full bench-flow bench-shape bench-inbox bench-pages fuzz
+.PHONY: install run test lint format check lock vendor clean bench-audit bench-otcs bench bench-full bench-flow bench-shape bench-inbox bench-pages bench-big-document fuzz
 
 install: $(STAMP)
 
@@ -49,6 +49,11 @@ bench-inbox: install
 # 1 GiB through the Content Server connector and emulator: time and memory.
 bench-otcs: install
 	$(BIN)/python bench/otcs_transfer_bench.py
+
+# 1 GiB through a flow (webhook, download, upload into Content Server, one
+# worker process on PostgreSQL + Redis): time and peak memory growth.
+bench-big-document: install
+	$(BIN)/python bench/big_document_bench.py
 
 # Flow engine: webhook-to-uploaded-document runs/s with one worker process on
 # PostgreSQL + Redis, and the overhead against plain connector calls.

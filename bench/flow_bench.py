@@ -348,8 +348,9 @@ def rule(target: str, expression: str) -> dict[str, str]:
     return {"target": target, "expression": expression}
 
 
-def create_flow(url: str, concurrency: int) -> dict[str, Any]:
-    """The admin user, three connections and the active flow."""
+def create_flow(url: str, concurrency: int, sized: bool = False) -> dict[str, Any]:
+    """The admin user, three connections and the active flow; when ``sized``,
+    the orders API serves each document as long as the event's ``bytes``."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
@@ -394,7 +395,10 @@ def create_flow(url: str, concurrency: int) -> dict[str, Any]:
                 "type": "action",
                 "connection": orders.pk,
                 "action": "download",
-                "mapping": [rule("path", '"documents/" & trigger.body.document')],
+                "mapping": [
+                    rule("path", '"documents/" & trigger.body.document'),
+                    *([rule("query.bytes", "trigger.body.bytes")] if sized else []),
+                ],
             },
             {
                 "key": "upload",

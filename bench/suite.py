@@ -18,7 +18,8 @@ target with its verdict. It writes it to bench/results/bench-<UTC>.json.
     (flow_bench.py).
 
 ``make bench-full`` adds the long runs: a 1 GiB document through the
-Content Server connector (otcs_transfer_bench.py), the reviewers' inbox
+Content Server connector (otcs_transfer_bench.py) and through a flow
+(big_document_bench.py), the reviewers' inbox
 with 100,000 tasks (inbox_bench.py), the audit ledger with 10 million
 events (audit_bench.py) and the busiest pages with 1 million runs, 100,000
 tasks and 10 million audit events (pages_bench.py).
@@ -109,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.full:
         plan += [
             ("one_gib_document", "otcs-transfer", ["bench/otcs_transfer_bench.py"]),
+            ("one_gib_through_a_flow", "big-document", ["bench/big_document_bench.py"]),
             ("inbox_100k_tasks", "inbox", ["bench/inbox_bench.py"]),
             ("audit_10m_events", "audit", ["bench/audit_bench.py"]),
             ("pages_1m_runs", "pages", ["bench/pages_bench.py"]),

@@ -286,9 +286,7 @@ def scenarios() -> dict[str, tuple[str, str]]:
 def time_pages(requests: int, warmup: int) -> dict[str, Any]:
     from django.contrib.auth import get_user_model
     from django.core.cache import cache
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     plan = scenarios()
     clients = {}
@@ -297,59 +295,25 @@ def time_pages(requests: int, warmup: int) -> dict[str, Any]:
         clients[username].force_login(get_user_model().objects.get(username=username))
     results = {}
     for name, (username, url) in plan.items():
-        client = clients[username]
-        for _ in range(warmup):
-            response = client.get(url)
-            assert response.status_code == 200, (url, response.status_code)
-        durations = []
-        for _ in range(requests):
-            if url.endswith("?uncached"):
-                cache.clear()
-            started = time.perf_counter()
-            response = client.get(url)
-            durations.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, url
-        if url.endswith("?uncached"):
-            cache.clear()
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(url)
-        plans = inbox_bench.explain(captured.captured_queries)
-        p95 = inbox_bench.percentile(durations, 0.95)
-        results[name] = {
+        row = inbox_bench.time_page(
+            clients[username],
+            url,
+            requests,
+            warmup,
+            before=cache.clear if url.endswith("?uncached") else None,
+        )
+        response = row.pop("response")
+        row |= {
             "user": username,
-            "url": url,
-            "requests": requests,
-            "p50_ms": round(inbox_bench.percentile(durations, 0.5), 1),
-            "p95_ms": round(p95, 1),
-            "max_ms": round(max(durations), 1),
-            "queries": len(captured.captured_queries),
-            "sql_ms": round(sum(float(q["time"]) for q in captured) * 1000, 1),
             "bytes": len(response.content),
-            "pass": p95 <= TARGET_MS,
-            "slowest_queries": sorted(
-                plans, key=lambda plan: -(plan["execution_ms"] or 0)
-            )[:2],
+            "pass": row["p95_ms"] <= TARGET_MS,
         }
-        row = results[name]
+        results[name] = row
         log(
             f"  {name}: p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms, "
             f"{row['queries']} queries"
         )
     return results
-
-
-def table(results: dict[str, Any]) -> str:
-    lines = [
-        f"{'page':<32} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} "
-        f"{'queries':>7} {'SQL ms':>7}  target p95 <= {TARGET_MS} ms",
-    ]
-    for name, row in results.items():
-        lines.append(
-            f"{name:<32} {row['p50_ms']:>7} {row['p95_ms']:>7} {row['max_ms']:>7} "
-            f"{row['queries']:>7} {row['sql_ms']:>7}  "
-            f"{'pass' if row['pass'] else 'MISS'}"
-        )
-    return "\n".join(lines)
 
 
 def summary(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -384,11 +348,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     url = os.environ.get("BENCH_PG_URL", DEFAULT_URL)
     name = urlsplit(url).path.lstrip("/")
-    admin_url = urlsplit(url)._replace(path="/postgres").geturl()
     if not args.reuse:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{name}"')
+        flow_bench.fresh_database(url)
     started_at = datetime.now(UTC)
     data: dict[str, Any] = {}
     try:
@@ -418,8 +379,7 @@ def main() -> int:
 
         connections.close_all()
         if not args.keep:
-            with psycopg.connect(admin_url, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            flow_bench.drop_database(url)
             log(f"dropped {name}")
     report = {
         "benchmark": "pages at 1M runs, 100k tasks, 10M audit events",
@@ -438,7 +398,7 @@ def main() -> int:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"pages-{started_at:%Y%m%dT%H%M%SZ}.json"
     path.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    print(table(results))
+    print(inbox_bench.table(results, "page", 32, f"target p95 <= {TARGET_MS} ms"))
     log(f"written to {path.relative_to(ROOT)}")
     return 0 if report["pass"] else 1
 

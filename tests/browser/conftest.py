@@ -163,6 +163,15 @@ def ada(transactional_db) -> User:
     return UserFactory(username="ada", role=roles.INTEGRATION_ADMIN)
 
 
+def htmx_settled(page: Page) -> None:
+    """Wait until htmx has swapped and settled what it fetched: only then do
+    the new elements' triggers (a search box's input, say) listen."""
+    page.wait_for_function(
+        "document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+        " === null"
+    )
+
+
 def sign_in(page: Page, username: str, password: str) -> None:
     """Fill in and send the real sign-in form (django-axes sees every try)."""
     page.goto("/login/")

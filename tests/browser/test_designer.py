@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from integrations import flow_templates
 from integrations.models import Flow, StepTest
+from tests.browser.conftest import htmx_settled
 
 pytestmark = pytest.mark.browser
 
@@ -50,6 +51,8 @@ def test_an_admin_changes_a_mapping_tests_the_step_and_publishes(
 
     # add a step from the catalog after it, found by searching
     page.locator('[data-step="order"] ~ .xc-add-step').first.click()
+    expect(page.get_by_label("Find a step")).to_be_visible()
+    htmx_settled(page)
     page.get_by_label("Find a step").fill("remember")
     expect(page.locator("[data-entry]")).to_have_count(1)
     screenshot(page, "designer-catalog")

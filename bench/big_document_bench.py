@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
-import shutil
 import signal
 import sys
 import tempfile
@@ -51,16 +49,17 @@ from flow_bench import (
     Services,
     bench_env,
     create_flow,
-    drop_database,
     event,
     flush_redis,
     free_port,
     fresh_database,
     log,
     machine,
+    measure,
+    report_head,
     setup_django,
-    source_state,
     wait_healthy,
+    write_report,
 )
 
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -228,36 +227,14 @@ def main(argv: list[str] | None = None) -> int:
     fresh_database(args.pg_url)
     flush_redis(args.redis_url)
     setup_django()
-    report: dict[str, Any] = {
-        "benchmark": "a big document through a flow",
-        "started_at": started_at.isoformat(timespec="seconds"),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "parameters": {"bytes": args.bytes, "keep": args.keep}
-        | {"database": urlsplit(args.pg_url).path.lstrip("/")},
-        "source": source_state(),
-        "target": f"peak memory growth of the worker < {TARGET_MB} MB",
+    report = report_head("a big document through a flow", started_at)
+    report["parameters"] = {"bytes": args.bytes, "keep": args.keep} | {
+        "database": urlsplit(args.pg_url).path.lstrip("/")
     }
-    failure = ""
-    try:
-        report |= run(args, env, var_dir)
-    except BenchFailure as error:
-        failure = str(error)
-        log(f"FAILED: {failure}")
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not args.keep:
-            drop_database(args.pg_url)
-            shutil.rmtree(var_dir, ignore_errors=True)
-    report["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    report["target"] = f"peak memory growth of the worker < {TARGET_MB} MB"
+    failure = measure(report, args, var_dir, lambda: run(args, env, var_dir))
     report["failure"] = failure or None
-    text = json.dumps(report, indent=2, default=str)
-    print(text)
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"big-document-{started_at:%Y%m%dT%H%M%SZ}.json"
-    path.write_text(text + "\n")
-    log(f"written to {path.relative_to(ROOT)}")
+    write_report(report, "big-document", started_at)
     passed = not failure and report["summary"]["worker_peak_growth_mb"]["pass"]
     return 0 if passed else 1
 

@@ -84,7 +84,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -981,6 +981,56 @@ def run(args: argparse.Namespace, env: dict[str, str], var_dir: Path) -> dict[st
     return report
 
 
+def report_head(benchmark: str, started_at: datetime) -> dict[str, Any]:
+    """What every report starts with: what, when, the command, the commit."""
+    return {
+        "benchmark": benchmark,
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "source": source_state(),
+    }
+
+
+def measure(
+    report: dict[str, Any],
+    args: argparse.Namespace,
+    var_dir: Path,
+    work: Callable[[], dict[str, Any]],
+) -> str:
+    """``report |= work()``, then close the connections and, unless
+    ``--keep``, drop the database and the var dir, also when it fails.
+    Returns why it failed, or ""."""
+    from django.db import connections
+
+    try:
+        report |= work()
+    except BenchFailure as error:
+        log(f"FAILED: {error}")
+        return str(error)
+    finally:
+        connections.close_all()
+        if not args.keep:
+            drop_database(args.pg_url)
+            shutil.rmtree(var_dir, ignore_errors=True)
+    return ""
+
+
+def write_report(
+    report: dict[str, Any], prefix: str, started_at: datetime, also: str | None = None
+) -> None:
+    """Print the report as JSON and write it to
+    bench/results/<prefix>-<UTC>.json (and to ``also``)."""
+    report["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    text = json.dumps(report, indent=2, default=str) + "\n"
+    print(text, end="")
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{prefix}-{started_at:%Y%m%dT%H%M%SZ}.json"
+    path.write_text(text)
+    if also:
+        Path(also).write_text(text)
+    log(f"written to {path.relative_to(ROOT)}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1000, help="measured runs")
@@ -1008,31 +1058,12 @@ def main(argv: list[str] | None = None) -> int:
     fresh_database(args.pg_url)
     flush_redis(args.redis_url)
     setup_django()
-    report: dict[str, Any] = {
-        "benchmark": "flow engine: webhook to uploaded document",
-        "started_at": started_at.isoformat(timespec="seconds"),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "parameters": {
-            key: value for key, value in vars(args).items() if key != "pg_url"
-        }
-        | {"database": urlsplit(args.pg_url).path.lstrip("/")},
-        "source": source_state(),
-        "targets": TARGETS,
-    }
-    failure = ""
-    try:
-        report |= run(args, env, var_dir)
-    except BenchFailure as error:
-        failure = str(error)
-        log(f"FAILED: {failure}")
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not args.keep:
-            drop_database(args.pg_url)
-            shutil.rmtree(var_dir, ignore_errors=True)
-    report["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    report = report_head("flow engine: webhook to uploaded document", started_at)
+    report["parameters"] = {
+        key: value for key, value in vars(args).items() if key != "pg_url"
+    } | {"database": urlsplit(args.pg_url).path.lstrip("/")}
+    report["targets"] = TARGETS
+    failure = measure(report, args, var_dir, lambda: run(args, env, var_dir))
     report["checks"] = {
         "every_run_succeeded_and_one_document_per_event": not failure,
         "failure": failure or None,
@@ -1040,14 +1071,9 @@ def main(argv: list[str] | None = None) -> int:
     if "platform" in report:
         report["summary"] = summary(report)
     report["var_dir"] = str(var_dir) if args.keep else None
-    text = json.dumps(report, indent=2, default=str)
-    print(text)
+    write_report(report, "flow", started_at)
     if "summary" in report:
         print_table(report)
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"flow-{started_at:%Y%m%dT%H%M%SZ}.json"
-    path.write_text(text + "\n")
-    log(f"written to {path.relative_to(ROOT)}")
     passed = not failure and all(
         line["pass"] for line in report.get("summary", {}).values()
     )

@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import signal
 import sys
 import tempfile
@@ -54,16 +53,17 @@ from flow_bench import (
     CpuMeter,
     Services,
     bench_env,
-    drop_database,
     flush_redis,
     free_port,
     fresh_database,
     log,
     machine,
+    measure,
+    report_head,
     setup_django,
-    source_state,
     spread_ms,
     wait_healthy,
+    write_report,
 )
 
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -457,39 +457,20 @@ def main(argv: list[str] | None = None) -> int:
     fresh_database(args.pg_url)
     flush_redis(args.redis_url)
     setup_django()
-    report: dict[str, Any] = {
-        "benchmark": "webhook intake and the common workflow shape",
-        "started_at": started_at.isoformat(timespec="seconds"),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "parameters": {k: v for k, v in vars(args).items() if k != "pg_url"},
-        "source": source_state(),
-        "targets": TARGETS,
-    }
-    failure = ""
-    try:
-        report |= run(args, env, var_dir)
-        report["summary"] = summary(report, args.concurrency)
-    except BenchFailure as error:
-        failure = str(error)
-        log(f"FAILED: {failure}")
-    finally:
-        from django.db import connections
+    report = report_head("webhook intake and the common workflow shape", started_at)
+    report["parameters"] = {k: v for k, v in vars(args).items() if k != "pg_url"}
+    report["targets"] = TARGETS
 
-        connections.close_all()
-        if not args.keep:
-            drop_database(args.pg_url)
-            shutil.rmtree(var_dir, ignore_errors=True)
-    report["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    def work() -> dict[str, Any]:
+        figures = run(args, env, var_dir)
+        return figures | {"summary": summary(figures, args.concurrency)}
+
+    failure = measure(report, args, var_dir, work)
     report["failure"] = failure or None
-    text = json.dumps(report, indent=2, default=str)
-    print(text)
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"shape-{started_at:%Y%m%dT%H%M%SZ}.json"
-    path.write_text(text + "\n")
-    if args.output:
-        Path(args.output).write_text(text + "\n")
-    log(f"written to {path.relative_to(ROOT)}")
-    passed = not failure and all(line["pass"] for line in report["summary"].values())
+    write_report(report, "shape", started_at, also=args.output)
+    passed = not failure and all(
+        line["pass"] for line in report.get("summary", {}).values()
+    )
     return 0 if passed else 1
 
 
